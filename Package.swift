@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Facelet: store, ship and run facelet banks (per-effect convolutional layer sets) on top of a
+// frozen VGG-19 encoder/decoder. Every C dependency is a Debian package reached through a
+// system-library target; no outside Swift package is needed.
+import PackageDescription
+
+let package = Package(
+    name: "Facelet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "facelet-registry", targets: ["facelet-registry"]),
+        .library(name: "FaceletTensor", targets: ["FaceletTensor"]),
+        .library(name: "FaceletPackage", targets: ["FaceletPackage"]),
+        .library(name: "FaceletImaging", targets: ["FaceletImaging"]),
+        .library(name: "FaceletStore", targets: ["FaceletStore"]),
+        .library(name: "FaceletModel", targets: ["FaceletModel"]),
+        .library(name: "FaceletTraining", targets: ["FaceletTraining"]),
+    ],
+    targets: [
+        // C libraries from Debian (see docs/development.md for the apt packages).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Tensors (NCHW float32) and the CNN operators, forward and backward.
+        .target(name: "FaceletTensor", dependencies: ["COpenBLAS"]),
+        // The package file format, manifests, architecture descriptions, digests.
+        .target(name: "FaceletPackage", dependencies: ["CCrypto"]),
+        // Photo decoding/encoding, EXIF orientation, resizing, colour maps.
+        .target(name: "FaceletImaging", dependencies: ["CPNG", "CTurboJPEG"]),
+        // The SQLite-backed, content-addressed local store.
+        .target(name: "FaceletStore", dependencies: ["CSQLite", "FaceletPackage"]),
+        // Networks built from architecture descriptions: backbone, bank, editor, heat maps.
+        .target(name: "FaceletModel",
+                dependencies: ["FaceletTensor", "FaceletPackage", "FaceletImaging"]),
+        // Learning facelet banks (Eq. 5-7) and decoders (Eq. 4).
+        .target(name: "FaceletTraining",
+                dependencies: ["FaceletModel", "FaceletTensor", "FaceletPackage",
+                               "FaceletImaging"]),
+        // The commands of the CLI, as a library so tests can drive them in-process.
+        .target(name: "FaceletCLI",
+                dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
+                               "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
+        .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
+
+        .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
+        .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"]),
+        .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"]),
+        .testTarget(name: "FaceletStoreTests", dependencies: ["FaceletStore", "FaceletPackage"]),
+        .testTarget(name: "FaceletModelTests",
+                    dependencies: ["FaceletModel", "FaceletTensor", "FaceletPackage"]),
+        .testTarget(name: "FaceletTrainingTests",
+                    dependencies: ["FaceletTraining", "FaceletModel", "FaceletTensor"]),
+        .testTarget(name: "FaceletCLITests",
+                    dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
+    ]
+)

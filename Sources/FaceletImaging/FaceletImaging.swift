@@ -1,0 +1,1 @@
+// FaceletImaging: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// FaceletModel: placeholder until the module lands.

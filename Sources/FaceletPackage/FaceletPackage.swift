@@ -1,0 +1,1 @@
+// FaceletPackage: placeholder until the module lands.

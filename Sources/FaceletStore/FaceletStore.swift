@@ -1,0 +1,1 @@
+// FaceletStore: placeholder until the module lands.

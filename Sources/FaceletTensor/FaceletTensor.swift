@@ -1,0 +1,1 @@
+// FaceletTensor: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// FaceletTraining: placeholder until the module lands.
