@@ -65,7 +65,8 @@ enum ContentRules {
         }
         let expected = architecture.expectedTensors()
         let present = Set(tensors.map(\.name))
-        let missing = expected.keys.filter { !present.contains($0) }.sorted { NameOrder.less($0, $1) }
+        let missing = expected.keys.filter { !present.contains($0) }
+            .sorted { NameOrder.less($0, $1) }
         guard missing.isEmpty else {
             throw PackageError(.missingTensor,
                                "the architecture needs tensors the backbone lacks: "
