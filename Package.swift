@@ -5,7 +5,9 @@
 import PackageDescription
 
 let package = Package(
-    name: "Facelet",
+    // Not "Facelet": SwiftPM names the aggregate test product "<package>PackageTests", which
+    // would collide with the FaceletPackageTests target ("build cycle detected").
+    name: "FaceletProject",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "facelet-registry", targets: ["facelet-registry"]),
@@ -52,7 +54,8 @@ let package = Package(
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
         .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"]),
-        .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"]),
+        .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"],
+                    exclude: ["Python"]),
         .testTarget(name: "FaceletStoreTests", dependencies: ["FaceletStore", "FaceletPackage"]),
         .testTarget(name: "FaceletModelTests",
                     dependencies: ["FaceletModel", "FaceletTensor", "FaceletPackage"]),
