@@ -102,12 +102,16 @@ extension Store {
                              "the bank's backbone digest \(digest) names a bank, not a backbone",
                              digest: digest.description)
         }
+        // The manifest carries the architecture (levels and channels), which is all the bank
+        // check needs; the backbone's tensors are not re-read for every bank.
         let (id, record) = try versionRow(digest: digest)
-        let backbone = try assemble(versionID: id, record: record).package
+        let manifestJSON = try database.firstRow(
+            "SELECT manifest_json FROM versions WHERE id = ?", [.integer(id)]) { $0.text(0) } ?? ""
+        let subject = "\(bank.manifest.name):\(bank.manifest.version)"
         do {
-            try validateBank(bank, against: backbone)
+            let backbone = try Manifest.decode(Data(manifestJSON.utf8))
+            try validateBank(bank, againstBackbone: backbone, digest: digest)
         } catch {
-            let subject = "\(bank.manifest.name):\(bank.manifest.version)"
             throw StoreError(.invalidPackage,
                              "\(subject) does not fit backbone \(record.reference): \(error)",
                              digest: digest.description)
