@@ -122,11 +122,11 @@ enum PNGCodec {
                                            height: Int) -> RGBImage {
         let count = width * height
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let scale: Float = 1 / 255
+        let unit = RGBImage.unitOfByte
         for index in 0..<count {
-            let alpha = Float(rgba[4 * index + 3]) * scale
+            let alpha = unit[Int(rgba[4 * index + 3])]
             for channel in 0..<3 {
-                let value = Float(rgba[4 * index + channel]) * scale
+                let value = unit[Int(rgba[4 * index + channel])]
                 pixels[channel * count + index] = value * alpha + (1 - alpha)
             }
         }
