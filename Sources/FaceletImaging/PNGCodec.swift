@@ -122,12 +122,17 @@ enum PNGCodec {
                                            height: Int) -> RGBImage {
         let count = width * height
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let unit = RGBImage.unitOfByte
-        for index in 0..<count {
-            let alpha = unit[Int(rgba[4 * index + 3])]
-            for channel in 0..<3 {
-                let value = unit[Int(rgba[4 * index + channel])]
-                pixels[channel * count + index] = value * alpha + (1 - alpha)
+        RGBImage.unitOfByte.withUnsafeBufferPointer { unit in
+            rgba.withUnsafeBufferPointer { rgba in
+                pixels.withUnsafeMutableBufferPointer { pixels in
+                    for index in 0..<count {
+                        let alpha = unit[Int(rgba[4 * index + 3])]
+                        for channel in 0..<3 {
+                            let value = unit[Int(rgba[4 * index + channel])]
+                            pixels[channel * count + index] = value * alpha + (1 - alpha)
+                        }
+                    }
+                }
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)
