@@ -36,6 +36,14 @@ public enum ImageCodec {
     /// Reads a file and decodes it as `decode(_:limits:)` does; errors carry the path.
     public static func decode(contentsOf url: URL,
                               limits: DecodeLimits = .default) throws(ImageError) -> RGBImage {
+        // No PNG or JPEG within the pixel limit needs more than about 9 bytes a pixel (16-bit
+        // RGBA stored uncompressed), so a bigger file is refused before it is read.
+        let (budget, overflow) = limits.maxPixels.multipliedReportingOverflow(by: 9)
+        if !overflow, let size = try? FileManager.default.attributesOfItem(atPath: url.path)[
+            .size] as? Int, size > budget + (16 << 20) {
+            throw ImageError(.tooLarge, "the file is \(size) bytes, more than any photo within "
+                                + "the \(limits.maxPixels)-pixel limit needs", path: url.path)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
