@@ -63,7 +63,10 @@ public enum ImageCodec {
         try PNGCodec.encode(image)
     }
 
-    /// Encodes as a baseline JPEG at `quality` (1...100); 4:4:4 chroma from 90 up, else 4:2:0.
+    /// Encodes as a baseline JPEG at `quality`; 4:4:4 chroma from 90 up, else 4:2:0.
+    ///
+    /// - Precondition: `quality` is in 1...100 (validate user input before calling).
+    /// - Throws: `ImageError` `.encodeFailed` (e.g. a side longer than 65500 pixels).
     public static func encodeJPEG(_ image: RGBImage, quality: Int = 92) throws(ImageError) -> Data {
         try JPEGCodec.encode(image, quality: quality)
     }
