@@ -5,9 +5,9 @@
 import PackageDescription
 
 let package = Package(
-    // Not "Facelet": SwiftPM names the aggregate test product "<package>PackageTests", which
-    // would collide with the FaceletPackageTests target ("build cycle detected").
-    name: "FaceletProject",
+    // Not "Facelet": SwiftPM names its test runner "<name>PackageTests", which would collide
+    // with the FaceletPackageTests target (a build cycle).
+    name: "FaceletRegistry",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "facelet-registry", targets: ["facelet-registry"]),
@@ -53,7 +53,8 @@ let package = Package(
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
-        .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"]),
+        .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"],
+                    exclude: ["Python"]),
         .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"],
                     exclude: ["Python"]),
         .testTarget(name: "FaceletStoreTests", dependencies: ["FaceletStore", "FaceletPackage"]),
