@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FaceletStore", targets: ["FaceletStore"]),
         .library(name: "FaceletModel", targets: ["FaceletModel"]),
         .library(name: "FaceletTraining", targets: ["FaceletTraining"]),
+        .library(name: "FaceletImport", targets: ["FaceletImport"]),
     ],
     targets: [
         // C libraries from Debian (see docs/development.md for the apt packages).
@@ -30,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip",
+                       providers: [.apt(["libzip-dev"])]),
 
         // Tensors (NCHW float32) and the CNN operators, forward and backward.
         .target(name: "FaceletTensor", dependencies: ["COpenBLAS"]),
@@ -46,6 +49,8 @@ let package = Package(
         .target(name: "FaceletTraining",
                 dependencies: ["FaceletModel", "FaceletTensor", "FaceletPackage",
                                "FaceletImaging"]),
+        // PyTorch checkpoints and safetensors files in and out (restricted pickle, zip).
+        .target(name: "FaceletImport", dependencies: ["FaceletPackage", "CZip"]),
         // The commands of the CLI, as a library so tests can drive them in-process.
         .target(name: "FaceletCLI",
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
@@ -62,6 +67,10 @@ let package = Package(
                     dependencies: ["FaceletModel", "FaceletTensor", "FaceletPackage"]),
         .testTarget(name: "FaceletTrainingTests",
                     dependencies: ["FaceletTraining", "FaceletModel", "FaceletTensor"]),
+        .testTarget(name: "FaceletImportTests",
+                    dependencies: ["FaceletImport", "FaceletPackage", "FaceletModel",
+                                   "FaceletTensor", "FaceletImaging"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
     ]
