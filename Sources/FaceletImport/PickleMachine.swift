@@ -147,9 +147,9 @@ struct PickleMachine {
                 box.pairs.append((items[index], items[index + 1]))
             }
         case 0x68: stack.append(try recall(Int(try byte())))  // BINGET
-        case 0x6a: stack.append(try recall(try length(4)))  // LONG_BINGET
+        case 0x6a: stack.append(try recall(Int(try uint(4))))  // LONG_BINGET
         case 0x71: memo[Int(try byte())] = try peek()  // BINPUT
-        case 0x72: memo[try length(4)] = try peek()  // LONG_BINPUT
+        case 0x72: memo[Int(try uint(4))] = try peek()  // LONG_BINPUT
         case 0x94: memo[memo.count] = try peek()  // MEMOIZE
         case 0x63:  // GLOBAL "module\nname\n"
             let module = try line()
