@@ -100,7 +100,9 @@ final class ZipArchive {
                 if got <= 0 { return true }
                 total += Int(got)
             }
-            return false
+            // libzip checks the CRC when a read reaches the end: one more read must give 0.
+            var extra: UInt8 = 0
+            return zip_fread(file, &extra, 1) != 0
         }
         guard !failed, total == size else {
             let reason = String(cString: zip_file_strerror(file))
