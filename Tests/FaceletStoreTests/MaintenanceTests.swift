@@ -187,7 +187,8 @@ import Testing
 
             try store.remove(ref("beard:1"))
             let report = try store.gc()
-            let onlyFirst = Set(first.tensors.map(\.sha256)).subtracting(second.tensors.map(\.sha256))
+            let onlyFirst = Set(first.tensors.map(\.sha256))
+                .subtracting(second.tensors.map(\.sha256))
             #expect(Set(report.removedBlobs) == onlyFirst)
             for digest in shared {
                 #expect(FileManager.default.fileExists(atPath: store.blobPath(digest)))
