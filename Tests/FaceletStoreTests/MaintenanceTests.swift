@@ -253,3 +253,26 @@ import Testing
         }
     }
 }
+
+@Suite struct RepairTests {
+    @Test func publishingADamagedVersionAgainRepairsItsBlob() throws {
+        try withTemporaryStore { store, _ in
+            let backbone = try Fixtures.backbone()
+            _ = try store.publish(backbone)
+            let bank = try Fixtures.bank(backbone: backbone.contentDigest)
+            _ = try store.publish(bank)
+            let target = try #require(bank["relu3_1.1.weight"])
+            let url = URL(fileURLWithPath: store.blobPath(target.sha256))
+            var bytes = try Data(contentsOf: url)
+            bytes[3] ^= 0x80
+            try bytes.write(to: url)
+            #expect(try store.verify().damaged.map(\.versions) == [["beard:1"]])
+
+            let counter = try store.changeCounter()
+            #expect(try store.publish(bank).alreadyPresent)
+            #expect(try store.changeCounter() == counter)
+            #expect(try store.verify().isClean)
+            #expect(try store.loadPackage(ref("beard")).contentDigest == bank.contentDigest)
+        }
+    }
+}
