@@ -34,8 +34,11 @@ extension Store {
             let present = try checkConflicts(package)
             if manifest.kind == .bank, !present { try checkBackbone(of: package) }
 
+            // Held until this closure returns, on every path (ARC could otherwise end the
+            // value's lifetime at its last use).
             let fileLock = try FileLock(path: lockFilePath, mode: .shared,
                                         timeout: fileLockTimeout)
+            defer { withExtendedLifetime(fileLock) {} }
             try reach(.lockAcquired)
             for tensor in package.tensors {
                 try placeBlob(tensor.bytes, digest: tensor.sha256)
@@ -58,7 +61,6 @@ extension Store {
                 return true
             }
             try reach(.committed)
-            withExtendedLifetime(fileLock) {}
             return inserted
                 ? PublishOutcome(reference: subject, digest: package.contentDigest,
                                  alreadyPresent: false)
