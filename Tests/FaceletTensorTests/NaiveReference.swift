@@ -138,8 +138,9 @@ enum Naive {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var out = RefArray(zeros: [n, c, h / 2, w / 2])
         for a in 0..<n { for ch in 0..<c { for y in 0..<(h / 2) { for xx in 0..<(w / 2) {
-            out[a, ch, y, xx] = max(max(x[a, ch, 2 * y, 2 * xx], x[a, ch, 2 * y, 2 * xx + 1]),
-                                    max(x[a, ch, 2 * y + 1, 2 * xx], x[a, ch, 2 * y + 1, 2 * xx + 1]))
+            let top = max(x[a, ch, 2 * y, 2 * xx], x[a, ch, 2 * y, 2 * xx + 1])
+            let bottom = max(x[a, ch, 2 * y + 1, 2 * xx], x[a, ch, 2 * y + 1, 2 * xx + 1])
+            out[a, ch, y, xx] = max(top, bottom)
         } } } }
         return out
     }
