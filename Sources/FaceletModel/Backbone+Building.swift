@@ -10,8 +10,8 @@ extension Backbone {
     /// multiple is a multiple of the deepest stride); then every weight is checked for shape and
     /// converted to a tensor.
     ///
-    /// - Throws: `ModelError` (`model.wrong-kind`, `model.invalid-architecture`,
-    ///   `model.bad-tensor`).
+    /// - Throws: `ModelError` (`model.wrong_kind`, `model.invalid_architecture`,
+    ///   `model.bad_tensor`).
     public init(package: Package) throws(ModelError) {
         let manifest = package.manifest
         guard manifest.kind == .backbone else {
@@ -114,10 +114,10 @@ struct WeightReader {
         case .running?:
             let variance = try tensor(spec.name + ".bn.running_var", shape: channels)
             guard variance.data.allSatisfy({ $0 >= 0 }) else {
-                throw ModelError(code: "model.bad-tensor",
-                                 message: "tensor '\(spec.name).bn.running_var' holds a negative "
+                throw ModelError(.badTensor,
+                                 "tensor '\(spec.name).bn.running_var' holds a negative "
                                      + "variance; rebuild the package from valid statistics",
-                                 context: ["tensor": spec.name + ".bn.running_var"])
+                                 context: ["tensor.name": spec.name + ".bn.running_var"])
             }
             normalisation = .running(
                 gamma: try tensor(spec.name + ".bn.weight", shape: channels),

@@ -19,8 +19,8 @@ public struct Editor: Sendable {
     /// Δv = bank(ψ(x)) once, and (for the `difference` output mode) decodes D(ψ(x)) once, so
     /// each `render` only re-runs the decoder.
     ///
-    /// - Throws: `ModelError` `model.image-too-small` for a photo under 2×2,
-    ///   `model.backbone-mismatch` for a bank bound to another backbone.
+    /// - Throws: `ModelError` `model.image_too_small` for a photo under 2×2,
+    ///   `model.backbone_mismatch` for a bank bound to another backbone.
     public func prepare(_ image: RGBImage, bank: FaceletBank) throws(ModelError) -> EditSession {
         guard bank.backboneDigest == backbone.contentDigest else {
             throw .backboneMismatch(bank: bank.name, expected: bank.backboneDigest.description,
@@ -37,7 +37,7 @@ public struct Editor: Sendable {
     ///
     /// In the `difference` output mode this is the photo itself.
     ///
-    /// - Throws: `ModelError` `model.image-too-small` for a photo under 2×2.
+    /// - Throws: `ModelError` `model.image_too_small` for a photo under 2×2.
     public func reconstruct(_ image: RGBImage) throws(ModelError) -> RGBImage {
         let input = try encodeInput(image)
         let session = EditSession(backbone: backbone, input: input, delta: FeatureSet(),

@@ -55,7 +55,7 @@ struct EditorTests {
         #expect {
             _ = try Editor(backbone: backbone).reconstruct(photo)
         } throws: { error in
-            (error as? ModelError)?.code == "model.image-too-small"
+            (error as? ModelError)?.code == .imageTooSmall
         }
     }
 
@@ -69,13 +69,13 @@ struct EditorTests {
         #expect {
             _ = try FaceletBank(package: foreign, backbone: backbone)
         } throws: { error in
-            (error as? ModelError)?.code == "model.backbone-mismatch"
+            (error as? ModelError)?.code == .backboneMismatch
         }
         let bank = try FaceletBank(package: foreign, backbone: other)
         #expect {
             _ = try Editor(backbone: backbone).prepare(testPhoto(width: 8, height: 8), bank: bank)
         } throws: { error in
-            (error as? ModelError)?.code == "model.backbone-mismatch"
+            (error as? ModelError)?.code == .backboneMismatch
         }
     }
 
@@ -87,10 +87,10 @@ struct EditorTests {
         let bankPackage = try RandomWeights.bank(for: backbone, seed: 3).package
         #expect {
             _ = try FaceletBank(package: backbonePackage, backbone: backbone)
-        } throws: { error in (error as? ModelError)?.code == "model.wrong-kind" }
+        } throws: { error in (error as? ModelError)?.code == .wrongKind }
         #expect {
             _ = try Backbone(package: bankPackage)
-        } throws: { error in (error as? ModelError)?.code == "model.wrong-kind" }
+        } throws: { error in (error as? ModelError)?.code == .wrongKind }
     }
 
     @Test("a bank on a level subset only has those levels, and its size counts its weights")
