@@ -49,11 +49,11 @@ public struct RGBImage: Sendable, Equatable {
         let count = width * height
         precondition(bytes.count >= 3 * count, "interleaved buffer too small")
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let scale: Float = 1 / 255
+        let unit = Self.unitOfByte
         for index in 0..<count {
-            pixels[index] = Float(bytes[3 * index]) * scale
-            pixels[count + index] = Float(bytes[3 * index + 1]) * scale
-            pixels[2 * count + index] = Float(bytes[3 * index + 2]) * scale
+            pixels[index] = unit[Int(bytes[3 * index])]
+            pixels[count + index] = unit[Int(bytes[3 * index + 1])]
+            pixels[2 * count + index] = unit[Int(bytes[3 * index + 2])]
         }
         self.init(width: width, height: height, pixels: pixels)
     }
@@ -69,6 +69,9 @@ public struct RGBImage: Sendable, Equatable {
         }
         return bytes
     }
+
+    /// `Float(b) / 255` for every byte `b`, correctly rounded (multiplying by `1 / 255` is not).
+    static let unitOfByte: [Float] = (0...255).map { Float($0) / 255 }
 
     /// One sample in [0, 1] as an 8-bit value (rounded to nearest, NaN gives 0).
     static func quantize(_ value: Float) -> UInt8 {

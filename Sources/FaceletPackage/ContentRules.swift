@@ -19,7 +19,14 @@ enum ContentRules {
     static func checkFinite(_ tensor: PackageTensor) throws(PackageError) {
         let count = tensor.elementCount
         let bad: Int? = tensor.bytes.withUnsafeBytes { raw in
-            (0..<count).first { !PackageTensor.isFinite(raw, at: $0, dtype: tensor.dtype) }
+            // Fast path for aligned float32 (every tensor Facelet writes): exponent all ones.
+            if tensor.dtype == .f32, let base = raw.baseAddress,
+               Int(bitPattern: base) % MemoryLayout<UInt32>.alignment == 0 {
+                return raw.withMemoryRebound(to: UInt32.self) { words in
+                    words.firstIndex { UInt32(littleEndian: $0) & 0x7f80_0000 == 0x7f80_0000 }
+                }
+            }
+            return (0..<count).first { !PackageTensor.isFinite(raw, at: $0, dtype: tensor.dtype) }
         }
         if let bad {
             throw PackageError(.nonFinite,
@@ -65,7 +72,8 @@ enum ContentRules {
         }
         let expected = architecture.expectedTensors()
         let present = Set(tensors.map(\.name))
-        let missing = expected.keys.filter { !present.contains($0) }.sorted { NameOrder.less($0, $1) }
+        let missing = expected.keys.filter { !present.contains($0) }
+            .sorted { NameOrder.less($0, $1) }
         guard missing.isEmpty else {
             throw PackageError(.missingTensor,
                                "the architecture needs tensors the backbone lacks: "
