@@ -31,6 +31,8 @@ public struct ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let backboneMismatch = Code(rawValue: "model.backbone_mismatch")
         /// A photo is smaller than the network accepts.
         public static let imageTooSmall = Code(rawValue: "model.image_too_small")
+        /// A photo has more pixels than the editor was configured to accept.
+        public static let imageTooLarge = Code(rawValue: "model.image_too_large")
     }
 
     /// The stable code.
@@ -93,6 +95,14 @@ extension ModelError {
         ModelError(.imageTooSmall,
                    "a \(width)x\(height) photo is too small: the network needs at least 2x2 "
                        + "pixels; use a larger photo",
+                   context: ["image.width": String(width), "image.height": String(height)])
+    }
+
+    /// A photo is larger than the editor accepts.
+    static func imageTooLarge(width: Int, height: Int, limit: Int) -> ModelError {
+        ModelError(.imageTooLarge,
+                   "a \(width)x\(height) photo has more than the \(limit) pixels this editor "
+                       + "accepts; resize it first or raise the editor's maximumPixels",
                    context: ["image.width": String(width), "image.height": String(height)])
     }
 }

@@ -59,6 +59,18 @@ struct EditorTests {
         }
     }
 
+    @Test("photos above the editor's pixel limit are refused")
+    func refusesLargePhotos() throws {
+        let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow))
+        let editor = Editor(backbone: backbone, maximumPixels: 20 * 20)
+        #expect(try editor.reconstruct(testPhoto(width: 20, height: 20)).width == 20)
+        #expect {
+            _ = try editor.reconstruct(testPhoto(width: 21, height: 20))
+        } throws: { error in
+            (error as? ModelError)?.code == .imageTooLarge
+        }
+    }
+
     @Test("a bank bound to another backbone is refused")
     func refusesBankOfAnotherBackbone() throws {
         let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow), seed: 1)
