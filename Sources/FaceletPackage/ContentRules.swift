@@ -23,7 +23,7 @@ enum ContentRules {
             if tensor.dtype == .f32, let base = raw.baseAddress,
                Int(bitPattern: base) % MemoryLayout<UInt32>.alignment == 0 {
                 return raw.withMemoryRebound(to: UInt32.self) { words in
-                    words.firstIndex { UInt32(littleEndian: $0) & 0x7f80_0000 == 0x7f80_0000 }
+                    firstNonFinite(words)
                 }
             }
             return (0..<count).first { !PackageTensor.isFinite(raw, at: $0, dtype: tensor.dtype) }
@@ -34,6 +34,19 @@ enum ContentRules {
                                + " \(bad); retrain or clean the weights",
                                context: ["tensor.name": tensor.name])
         }
+    }
+
+    /// The index of the first float32 whose exponent bits are all ones (NaN or infinity).
+    /// A plain loop, as debug builds run closures per element many times slower.
+    private static func firstNonFinite(_ words: UnsafeBufferPointer<UInt32>) -> Int? {
+        guard let base = words.baseAddress else { return nil }
+        let mask = UInt32(0x7f80_0000).littleEndian
+        var index = 0
+        while index < words.count {
+            if base[index] & mask == mask { return index }
+            index += 1
+        }
+        return nil
     }
 
     /// The file's tensors must be exactly those of `manifest.tensors`, with matching hashes.
