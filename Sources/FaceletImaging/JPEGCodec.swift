@@ -12,6 +12,10 @@ enum JPEGCodec {
         if let width = structure.width, let height = structure.height {
             try limits.check(width: width, height: height, format: .jpeg)
         }
+        if let why = structure.unsupportedFrame {
+            throw ImageError(.unsupported, "\(why); save the photo as an ordinary 8-bit JPEG "
+                                + "or as PNG")
+        }
         switch structure.ending {
         case .complete: break
         case .truncated:

@@ -75,7 +75,8 @@ struct EncodeTests {
             import sys, numpy as np
             from PIL import Image
             a = np.asarray(Image.open(sys.argv[1]).convert("RGB"), dtype=np.float32) / 255
-            sys.stdout.buffer.write(np.ascontiguousarray(a.transpose(2, 0, 1)).astype("<f4").tobytes())
+            planar = np.ascontiguousarray(a.transpose(2, 0, 1)).astype("<f4")
+            sys.stdout.buffer.write(planar.tobytes())
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
