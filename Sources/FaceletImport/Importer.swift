@@ -161,6 +161,25 @@ public enum Importer {
         return result
     }
 
+    /// A package name derived from a file name (`vgg19-dcbb9e9d.pth` → `vgg19-dcbb9e9d`):
+    /// lowercased, characters outside `a-z 0-9 - _ .` replaced by `-`, at most 64 characters,
+    /// starting with a letter or digit (`imported` when nothing is left).
+    public static func suggestedName(for source: SourceFile) -> String {
+        var stem = source.fileName
+        for suffix in [".safetensors", ".pth", ".pt", ".bin", ".ckpt"]
+            where stem.lowercased().hasSuffix(suffix) {
+            stem = String(stem.dropLast(suffix.count))
+            break
+        }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+        var name = String(stem.lowercased().map { allowed.contains($0) ? $0 : "-" })
+        while let first = name.first, !(first.isLetter || first.isNumber) {
+            name.removeFirst()
+        }
+        name = String(name.prefix(64))
+        return name.isEmpty ? "imported" : name
+    }
+
     // MARK: - Steps
 
     private static func inferArchitecture(_ parts: [ImportedWeights]) throws(ImportError)
@@ -169,7 +188,10 @@ public enum Importer {
             throw ImportError(.unknownLayout,
                               "cannot infer the architecture; pass one (--arch)")
         }
-        if parts.contains(where: { $0.layout == .originalDecoder }) {
+        let original = parts.contains { part in
+            part.layout == .originalDecoder || part["decoder.recon5_1.weight"] != nil
+        }
+        if original {
             return .faceletOriginal(width: width)
         }
         return .vgg19(width: width)

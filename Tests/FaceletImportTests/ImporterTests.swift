@@ -86,4 +86,50 @@ enum OriginalRelease {
         #expect(backbone.tensors.count == donor.tensors.count)
         #expect(backbone.manifest.provenance["mapping"] == "torchvision-vgg19,facelet")
     }
+
+    @Test func reimportsAnExportedOriginalBackboneAsTheSameNetwork() throws {
+        let backbone = try OriginalRelease.backbone()
+        let url = try Fixture.temporaryDirectory().appendingPathComponent("backbone.safetensors")
+        try Exporter.export(backbone, format: .safetensors, to: url)
+        let weights = try Importer.weights(contentsOf: url)
+        #expect(weights.role == .backbone)
+        let again = try Importer.backbone([weights], name: "again", version: "1").package
+        #expect(again.manifest.architecture == backbone.manifest.architecture)
+        #expect(again.tensors == backbone.tensors)
+    }
+
+    @Test(arguments: [("vgg19-dcbb9e9d.pth", "vgg19-dcbb9e9d"), ("Face Hair.PTH", "face-hair"),
+                      ("__x.safetensors", "x"), ("???", "imported")])
+    func suggestsAPackageNameFromTheFileName(file: String, name: String) throws {
+        let source = SourceFile(fileName: file, format: .pytorchZip,
+                                sha256: .sha256(Data()), byteCount: 0)
+        #expect(Importer.suggestedName(for: source) == name)
+        try Naming.validateName(Importer.suggestedName(for: source))
+    }
+
+    @Test func knowsTheArchitectureNamesTheCLITakes() {
+        for name in Importer.architectureNames {
+            #expect(Importer.architecture(named: name, width: 0.5) != nil, "\(name)")
+        }
+        #expect(Importer.architecture(named: "facelet-original-running", width: 1)
+                == .faceletOriginal(width: 1, batchnorm: .running))
+        #expect(Importer.architecture(named: "resnet50", width: 1) == nil)
+        #expect(Importer.architecture(named: "vgg19", width: 0) == nil)
+    }
+
+    /// The full-width original variant is a valid description with the release's tensor count:
+    /// 13 encoder convs × 2, 16 batch-normalised decoder convs × 6, the output conv × 2.
+    @Test(arguments: [BatchNormMode.instance, .running])
+    func theOriginalVariantIsValidAtFullWidth(batchnorm: BatchNormMode) throws {
+        let architecture = Architecture.faceletOriginal(width: 1, batchnorm: batchnorm)
+        try architecture.validate()
+        let tensors = architecture.expectedTensors()
+        #expect(tensors.count == 13 * 2 + 16 * 6 + 2)
+        #expect(tensors["decoder.upsample3.weight"] == [256, 512, 3, 3])
+        #expect(tensors["decoder.recon1_1.bn.running_var"] == [64])
+        #expect(tensors["decoder.out.weight"] == [3, 64, 3, 3])
+        #expect(architecture.levels.map(\.channels) == [256, 512, 512])
+        #expect(architecture.output == .addInput)
+        #expect(architecture.input.padMode == .zero)
+    }
 }
