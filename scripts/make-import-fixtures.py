@@ -15,12 +15,14 @@ random weights, so the files stay small. Written to Tests/FaceletImportTests/Fix
 - original_encoder.pth    original release encoder (features_1.conv1_1 …), zip format.
 - original_decoder.pth    original release decoder (recon5.conv.1 …, BN with running stats and
                        num_batches_tracked, unused upool* modules), zip format.
-- original_facehair.pth   original release bank (w_1.model.1 …), legacy (pre-zip) format.
+- original_facehair.pth   original release bank (w_1.model.1 …), legacy (pre-zip) format
+                       (its storage keys come from object ids, so its bytes vary per run).
 - <name>.expected.safetensors  the same tensors, contiguous, under the checkpoint's own keys.
 - original_pipeline.safetensors  the original pipeline on a 112x112 input: `input` (RGB in
                        [0, 1], [1, 3, 112, 112]), the features `relu3_1`/`relu4_1`/`relu5_1`,
                        and outputs `out_<bn>_s<strength>` (RGB in [0, 1], clamped, uncropped
-                       since 112 is a multiple of 112) for (instance, 0), (instance, 1), (running, 1).
+                       since 112 is a multiple of 112) for (bn, strength) in (instance, 0),
+                       (instance, 1), (running, 1).
 
 The networks below restate the original release's structure (module names matter: they are
 the state-dict keys), with the test script's semantics: bilinear upsampling with
@@ -66,7 +68,8 @@ def randomise(module, generator):
             with torch.no_grad():
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=generator))
                 m.bias.copy_(torch.randn(m.bias.shape, generator=generator) * 0.1)
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=generator) * 0.2)
+                mean = torch.randn(m.running_mean.shape, generator=generator)
+                m.running_mean.copy_(mean * 0.2)
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=generator))
                 m.num_batches_tracked.fill_(1234)
 

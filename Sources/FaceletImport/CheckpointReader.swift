@@ -76,8 +76,9 @@ public enum CheckpointReader {
     /// Recognises the container from the first bytes.
     static func recognise(_ data: Data) throws(ImportError) -> SourceFormat {
         let head = Array(data.prefix(16))
-        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) || head.starts(with: [0x50, 0x4b, 0x05, 0x06])
-        {
+        let zipLocal: [UInt8] = [0x50, 0x4b, 0x03, 0x04]
+        let zipEmpty: [UInt8] = [0x50, 0x4b, 0x05, 0x06]
+        if head.starts(with: zipLocal) || head.starts(with: zipEmpty) {
             return .pytorchZip
         }
         if head.starts(with: LegacyCheckpoint.magicPickle.prefix(4)) {

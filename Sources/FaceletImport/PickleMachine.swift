@@ -102,7 +102,8 @@ struct PickleMachine {
         case 0x4e: stack.append(.value(.none))  // NONE
         case 0x88: stack.append(.value(.bool(true)))  // NEWTRUE
         case 0x89: stack.append(.value(.bool(false)))  // NEWFALSE
-        case 0x4a: stack.append(.value(.int(Int(Int32(truncatingIfNeeded: try uint(4))))))  // BININT
+        case 0x4a:  // BININT, signed
+            stack.append(.value(.int(Int(Int32(truncatingIfNeeded: try uint(4))))))
         case 0x4b: stack.append(.value(.int(Int(try byte()))))  // BININT1
         case 0x4d: stack.append(.value(.int(Int(try uint(2)))))  // BININT2
         case 0x8a: stack.append(.value(.int(try long(count: Int(try byte())))))  // LONG1

@@ -59,8 +59,9 @@ enum SafetensorsFile {
                           + " fit \(shape) of \(dtypeName) in \(dataLength) data bytes",
                           context: context)
             }
+            let range = (dataStart + begin)..<(dataStart + end)
             let tensor = StateTensor(key: key, dtype: dtype, shape: shape,
-                                     bytes: data.subdata(in: (dataStart + begin)..<(dataStart + end)))
+                                     bytes: data.subdata(in: range))
             entries.append((begin, tensor))
         }
         // File order: by position in the data section, then by name for empty tensors.

@@ -46,7 +46,9 @@ enum Hostile {
     static func floats(_ count: Int) -> Data {
         var data = Data()
         for index in 0..<count {
-            withUnsafeBytes(of: Float(index).bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            withUnsafeBytes(of: Float(index).bitPattern.littleEndian) {
+                data.append(contentsOf: $0)
+            }
         }
         return data
     }
@@ -101,7 +103,8 @@ enum Hostile {
     }
 
     @Test func refusesCallingAStorageClass() throws {
-        let pickle: [UInt8] = [0x80, 0x02] + Array("ctorch\nFloatStorage\n".utf8) + [0x29, 0x52, 0x2e]
+        let pickle: [UInt8] = [0x80, 0x02] + Array("ctorch\nFloatStorage\n".utf8)
+            + [0x29, 0x52, 0x2e]
         let error = try #require(throws: ImportError.self) {
             try Hostile.read(try Hostile.zip(pickle: pickle))
         }
