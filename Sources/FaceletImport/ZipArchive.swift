@@ -6,6 +6,9 @@ import Foundation
 /// Owns the `zip_t *`; freed in `deinit`. Not `Sendable`: one reader uses it and drops it.
 final class ZipArchive {
     private let handle: OpaquePointer
+    /// No entry can inflate to more than 1100× the archive (deflate's limit is about 1032×), so
+    /// a larger claimed size is a lie and is refused before anything is allocated.
+    private let inflationLimit: UInt64
 
     /// The largest entry the importer reads (uncompressed): 8 GiB.
     static let maxEntryBytes: UInt64 = 8 << 30
@@ -36,6 +39,7 @@ final class ZipArchive {
                               + String(cString: zip_error_strerror(&error)) + ")")
         }
         handle = archive
+        inflationLimit = UInt64(data.count) * 1100
     }
 
     deinit {
@@ -79,9 +83,11 @@ final class ZipArchive {
               stat.valid & zip_uint64_t(ZIP_STAT_SIZE) != 0 else {
             throw ImportError(.badArchive, "cannot read the size of \(name)", context: context)
         }
-        guard stat.size <= limit else {
+        let allowed = min(limit, inflationLimit)
+        guard stat.size <= allowed else {
             throw ImportError(.badArchive,
-                              "\(name) claims \(stat.size) bytes, more than the \(limit) allowed",
+                              "\(name) claims \(stat.size) bytes, more than the \(allowed)"
+                              + " allowed; the archive is corrupt or hostile",
                               context: context)
         }
         guard let file = zip_fopen_index(handle, zip_uint64_t(index), 0) else {
