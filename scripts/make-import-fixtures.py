@@ -17,6 +17,9 @@ random weights, so the files stay small. Written to Tests/FaceletImportTests/Fix
                        num_batches_tracked, unused upool* modules), zip format.
 - original_facehair.pth   original release bank (w_1.model.1 …), legacy (pre-zip) format
                        (its storage keys come from object ids, so its bytes vary per run).
+- bank_half_wrapped.pth   the same bank as float16 nn.Parameters, wrapped as
+                       {"epoch": 3, "state_dict": …}, pickle protocol 4 (STACK_GLOBAL, MEMOIZE,
+                       FRAME, _rebuild_parameter, HalfStorage).
 - <name>.expected.safetensors  the same tensors, contiguous, under the checkpoint's own keys.
 - original_pipeline.safetensors  the original pipeline on a 112x112 input: `input` (RGB in
                        [0, 1], [1, 3, 112, 112]), the features `relu3_1`/`relu4_1`/`relu5_1`,
@@ -274,6 +277,10 @@ def main():
     torch.save(bank.state_dict(), os.path.join(OUT, "original_facehair.pth"),
                _use_new_zipfile_serialization=False)
     save_expected("original_facehair", bank.state_dict())
+    half = OrderedDict((k, nn.Parameter(v.detach().half(), requires_grad=True))
+                       for k, v in bank.state_dict().items())
+    torch.save({"epoch": 3, "state_dict": half}, os.path.join(OUT, "bank_half_wrapped.pth"),
+               pickle_protocol=4)
 
     # The pipeline on a smooth 112x112 photo whose values are exact multiples of 1/255.
     ys, xs = np.mgrid[0:112, 0:112].astype(np.float64)

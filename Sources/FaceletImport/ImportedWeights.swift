@@ -171,8 +171,8 @@ extension ImportedWeights {
         }
     }
 
-    /// The checkpoint key a Facelet tensor name came from.
-    func sourceKey(of name: String) -> String {
+    /// The checkpoint key a Facelet tensor name came from (for messages and `show`).
+    public func sourceKey(of name: String) -> String {
         let pair = layout.convolutions.flatMap(\.pairs).first { $0.ours == name }
         return (strippedPrefix ?? "") + (pair?.source ?? name)
     }

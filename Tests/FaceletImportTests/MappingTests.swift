@@ -113,3 +113,24 @@ import Testing
         try expectExactMapping(weights, stem: "original_facehair", pairs: pairs)
     }
 }
+
+@Suite struct VariantEncodingTests {
+    /// Half-precision `nn.Parameter`s under a `state_dict` key, pickle protocol 4: converted
+    /// to float32 exactly (every half is a float).
+    @Test func readsWrappedHalfPrecisionParametersAtProtocol4() throws {
+        let (stateDict, _) = try CheckpointReader.read(
+            contentsOf: Fixture.url("bank_half_wrapped.pth"))
+        #expect(stateDict.wrapperKey == "state_dict")
+        #expect(stateDict.tensors.allSatisfy { $0.dtype == .float16 })
+        let weights = try Importer.weights(contentsOf: Fixture.url("bank_half_wrapped.pth"))
+        #expect(weights.layout == .originalBank)
+        let expected = try Fixture.expected("original_facehair")
+        for tensor in weights.tensors {
+            let key = weights.sourceKey(of: tensor.name)
+            let reference = try #require(expected[key])
+            let half = reference.bitPatterns.map { Float(Float16(Float(bitPattern: $0))) }
+            #expect(tensor.dtype == .f32)
+            #expect(tensor.floats() == half, "\(key)")
+        }
+    }
+}

@@ -308,3 +308,28 @@ enum Hostile {
         #expect(error.message.contains("w_1.model.1.weight"))
     }
 }
+
+@Suite struct PickleFuzzTests {
+    /// Single-byte changes of a real state-dict pickle either read or are refused with an
+    /// `ImportError`; none crashes or hangs. (Deterministic: every third position, three
+    /// values each, so opcodes, lengths, memo indices and text are all hit.)
+    @Test func survivesEverySingleByteMutation() throws {
+        let data = try Data(contentsOf: Fixture.url("original_encoder.pth"))
+        let archive = try ZipArchive(data)
+        let pickle = try Array(archive.read("original_encoder/data.pkl"))
+        var refused = 0
+        for position in stride(from: 0, to: pickle.count, by: 3) {
+            for value: UInt8 in [0x00, 0xff, pickle[position] &+ 1] {
+                var mutated = pickle
+                mutated[position] = value
+                var machine = PickleMachine(bytes: mutated)
+                do {
+                    _ = try machine.run()
+                } catch {
+                    refused += 1
+                }
+            }
+        }
+        #expect(refused > 0)
+    }
+}
