@@ -208,12 +208,18 @@ struct PickleMachine {
         case .orderedDict:
             let box = DictBox()
             if args.count == 1, case .list(let pairs) = args[0] {
+                // Python 3 passes (key, value) tuples; Python 2's OrderedDict.__reduce__
+                // passes [key, value] lists (the 2018 release was saved from Python 2).
                 for pair in pairs.items {
-                    guard case .tuple(let kv) = pair, kv.count == 2 else {
+                    switch pair {
+                    case .tuple(let kv) where kv.count == 2:
+                        box.pairs.append((kv[0], kv[1]))
+                    case .list(let kv) where kv.items.count == 2:
+                        box.pairs.append((kv.items[0], kv.items[1]))
+                    default:
                         throw ImportError(.notStateDict, "OrderedDict() got a non-pair",
                                           context: context)
                     }
-                    box.pairs.append((kv[0], kv[1]))
                 }
             } else if !args.isEmpty {
                 throw ImportError(.notStateDict, "OrderedDict() got unexpected arguments",
