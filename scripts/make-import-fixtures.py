@@ -5,6 +5,10 @@
     /tmp/torchenv/bin/pip install torch numpy safetensors
     /tmp/torchenv/bin/python scripts/make-import-fixtures.py
 
+(PyPI's Linux torch wheel is the CUDA build and wants the nvidia-* packages; a CPU wheel, e.g.
+`pip install --no-deps torch-…+cpu-….whl typing_extensions sympy filelock networkx jinja2
+fsspec`, is enough. The fixtures were made with torch 2.13.0+cpu.)
+
 Everything is narrow (channel width 1/32: 2/4/8/16 instead of 64/128/256/512) with seeded
 random weights, so the files stay small. Written to Tests/FaceletImportTests/Fixtures/:
 
