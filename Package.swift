@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "FaceletStore", targets: ["FaceletStore"]),
         .library(name: "FaceletModel", targets: ["FaceletModel"]),
         .library(name: "FaceletTraining", targets: ["FaceletTraining"]),
+        .library(name: "FaceletRuntime", targets: ["FaceletRuntime"]),
+        .library(name: "FaceletService", targets: ["FaceletService"]),
+        .executable(name: "facelet-loadtest", targets: ["facelet-loadtest"]),
     ],
     targets: [
         // C libraries from Debian (see docs/development.md for the apt packages).
@@ -30,6 +33,8 @@ let package = Package(
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+                       providers: [.apt(["libmicrohttpd-dev"])]),
 
         // Tensors (NCHW float32) and the CNN operators, forward and backward.
         .target(name: "FaceletTensor", dependencies: ["COpenBLAS"]),
@@ -51,6 +56,17 @@ let package = Package(
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
                                "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
+        // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
+        .target(name: "FaceletRuntime",
+                dependencies: ["FaceletModel", "FaceletStore", "FaceletPackage",
+                               "FaceletImaging"]),
+        .target(name: "FaceletService",
+                dependencies: ["CMicroHTTPD", "FaceletRuntime", "FaceletModel",
+                               "FaceletPackage", "FaceletImaging"]),
+        .executableTarget(name: "facelet-loadtest",
+                          dependencies: ["FaceletService", "FaceletRuntime", "FaceletStore",
+                                         "FaceletModel", "FaceletPackage", "FaceletImaging",
+                                         "FaceletTensor"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
         .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"],
@@ -64,6 +80,12 @@ let package = Package(
                     exclude: ["Python"]),
         .testTarget(name: "FaceletTrainingTests",
                     dependencies: ["FaceletTraining", "FaceletModel", "FaceletTensor"]),
+        .testTarget(name: "FaceletRuntimeTests",
+                    dependencies: ["FaceletRuntime", "FaceletModel", "FaceletStore",
+                                   "FaceletPackage", "FaceletImaging"]),
+        .testTarget(name: "FaceletServiceTests",
+                    dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
+                                   "FaceletPackage", "FaceletImaging"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
     ]
