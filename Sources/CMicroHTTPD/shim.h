@@ -45,4 +45,20 @@ static inline unsigned int facelet_mhd_connection_count(struct MHD_Daemon *daemo
     return info == NULL ? 0 : info->num_connections;
 }
 
+// Closed C enums import as Swift enums whose case spellings depend on the importer's prefix
+// rules; these name the values the service uses once, plainly.
+
+/// MHD_YES.
+static inline enum MHD_Result facelet_mhd_yes(void) { return MHD_YES; }
+/// MHD_NO.
+static inline enum MHD_Result facelet_mhd_no(void) { return MHD_NO; }
+/// Response bodies are copied by the daemon (the caller's buffer may go away at once).
+static inline enum MHD_ResponseMemoryMode facelet_mhd_copy_body(void) {
+    return MHD_RESPMEM_MUST_COPY;
+}
+/// The request headers.
+static inline enum MHD_ValueKind facelet_mhd_header_kind(void) { return MHD_HEADER_KIND; }
+/// The query arguments.
+static inline enum MHD_ValueKind facelet_mhd_query_kind(void) { return MHD_GET_ARGUMENT_KIND; }
+
 #endif
