@@ -4,6 +4,8 @@ import Foundation
 struct Options {
     /// Seconds each load phase runs (at most).
     var seconds = 10.0
+    /// Rounds of (a phase without swaps, a phase with swaps); 0 runs only the soak.
+    var rounds = 2
     /// Concurrent clients.
     var clients = 4
     /// Requests per phase (at most).
@@ -22,11 +24,12 @@ struct Options {
     var soakWidth = 1 / 16.0
 
     static let usage = """
-        usage: facelet-loadtest [--seconds S] [--clients N] [--max-requests N] [--photo PX]
+        usage: facelet-loadtest [--rounds R] [--seconds S] [--clients N] [--max-requests N] [--photo PX]
                                 [--width W] [--publish-interval S] [--poll S]
                                 [--soak-cycles N] [--soak-width W]
-        Runs loopback-only load against the runtime service while a bank is re-published,
-        then an install/remove soak, and prints the figures.
+        Runs loopback-only load against the runtime service: R rounds of a phase without
+        swaps and a phase while a bank is re-published every interval (each phase at most
+        S seconds and N requests), then an install/remove soak, and prints the figures.
         """
 
     /// Parses `arguments` (without the program name); nil after printing the usage.
@@ -39,12 +42,13 @@ struct Options {
         }
         while index < arguments.count {
             let flag = arguments[index]
-            guard let number = value(), number > 0 else {
+            guard let number = value(), number > 0 || (flag == "--rounds" && number == 0) else {
                 print(usage)
                 return nil
             }
             switch flag {
             case "--seconds": options.seconds = min(number, 120)
+            case "--rounds": options.rounds = min(Int(number), 10)
             case "--clients": options.clients = min(Int(number), 64)
             case "--max-requests": options.maximumRequests = min(Int(number), 1_000_000)
             case "--photo": options.photo = min(Int(number), 1024)

@@ -11,10 +11,11 @@ guard let options = Options.parse(Array(CommandLine.arguments.dropFirst())) else
 // oversubscribing the cores.
 ComputeThreads.set(1)
 
-func summarise(_ name: String, _ samples: [Sample], seconds: Double) {
+func summarise(_ name: String, _ samples: [Sample]) {
     let ok = samples.filter(\.ok)
     let latencies = ok.map(\.seconds)
-    let span = Double((samples.map(\.end).max() ?? 0) - (samples.map(\.start).min() ?? 0)) / 1e9
+    // Throughput over the time the clients were busy (phases may be several).
+    let span = busySeconds(samples)
     print("\(name): \(samples.count) requests, \(samples.count - ok.count) failed,"
           + String(format: " %.1f req/s", Double(ok.count) / max(span, 1e-9))
           + ", latency p50 \(ms(percentile(latencies, 0.5)))"
@@ -22,7 +23,7 @@ func summarise(_ name: String, _ samples: [Sample], seconds: Double) {
           + " max \(ms(latencies.max()))")
 }
 
-do {
+func runLoad() throws -> Bool {
     let rig = try LoadRig(options)
     defer { rig.shutDown() }
     print("load: \(options.clients) clients, \(options.photo)x\(options.photo) PNG photos,"
@@ -30,15 +31,23 @@ do {
           + " \(options.maximumRequests) requests, poll \(options.poll) s, server on"
           + " 127.0.0.1:\(rig.server.port ?? 0)")
 
-    let steady = rig.load(clients: options.clients, seconds: options.seconds,
-                          limit: options.maximumRequests)
-    summarise("without swaps", steady, seconds: options.seconds)
-
-    let swapping = rig.load(clients: options.clients, seconds: options.seconds,
+    // Phases alternate so that drift in the shared machine's load hits both alike.
+    var steady: [Sample] = []
+    var swapping: [Sample] = []
+    for round in 1...options.rounds {
+        let calm = rig.load(clients: options.clients, seconds: options.seconds,
+                            limit: options.maximumRequests)
+        summarise("round \(round) without swaps", calm)
+        let busy = rig.load(clients: options.clients, seconds: options.seconds,
                             limit: options.maximumRequests) { deadline in
-        rig.republish(every: options.publishInterval, until: deadline)
+            rig.republish(every: options.publishInterval, until: deadline)
+        }
+        summarise("round \(round) with swaps   ", busy)
+        steady += calm
+        swapping += busy
     }
-    summarise("with swaps   ", swapping, seconds: options.seconds)
+    summarise("all without swaps", steady)
+    summarise("all with swaps   ", swapping)
 
     let published = rig.published.update { $0 }
     let installed = rig.installed.update { $0 }
@@ -81,9 +90,29 @@ do {
     print(String(format: "p99 with swaps / p99 without: %.2f", p99Swaps / max(p99Steady, 1e-9)))
     let failures = (steady + swapping).filter { !$0.ok }.count
     print("failed requests: \(failures)")
+    return failures == 0 && notLive == 0
+}
 
+/// The seconds covered by the union of the samples' [start, end] intervals.
+func busySeconds(_ samples: [Sample]) -> Double {
+    var total: UInt64 = 0
+    var current: (UInt64, UInt64)?
+    for sample in samples.sorted(by: { $0.start < $1.start }) {
+        if let (start, end) = current, sample.start <= end {
+            current = (start, max(end, sample.end))
+        } else {
+            if let (start, end) = current { total += end - start }
+            current = (sample.start, sample.end)
+        }
+    }
+    if let (start, end) = current { total += end - start }
+    return Double(total) / 1e9
+}
+
+do {
+    let passed = options.rounds > 0 ? try runLoad() : true
     try soak(cycles: options.soakCycles, width: options.soakWidth)
-    exit(failures == 0 && notLive == 0 ? 0 : 1)
+    exit(passed ? 0 : 1)
 } catch {
     print("facelet-loadtest: \(error)")
     exit(1)
