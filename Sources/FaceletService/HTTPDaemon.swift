@@ -32,6 +32,11 @@ final class HTTPDaemon: @unchecked Sendable {
         self.handler = handler
     }
 
+    deinit {
+        // The daemon's callbacks hold this object unretained: stop them before it goes.
+        stop()
+    }
+
     /// Binds and starts serving; returns the bound port.
     func start(_ listen: RuntimeServer.Listen, limits: RuntimeServer.Limits)
         throws(ServiceError) -> UInt16 {

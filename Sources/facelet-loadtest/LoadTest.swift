@@ -34,6 +34,11 @@ final class LoadRig: @unchecked Sendable {
     /// When each good version was tagged `stable`, and the versions refused by design.
     let published = Shared<[String: UInt64]>([:])
     let bad = Shared<Set<String>>([])
+    /// The next version number to publish (continues across phases).
+    private let nextVersion = Shared(2)
+    /// The versions to publish, made before the load starts so that generating random weights
+    /// does not compete with the requests (a real publisher is another process or machine).
+    private let prepared: [Int: Package]
 
     init(_ options: Options) throws {
         directory = FileManager.default.temporaryDirectory
@@ -82,6 +87,16 @@ final class LoadRig: @unchecked Sendable {
         var pixels = [Float](repeating: 0, count: 3 * options.photo * options.photo)
         var generator = SplitMix64(seed: 5)
         for index in pixels.indices { pixels[index] = Float(generator.nextUnit()) }
+        let count = options.rounds * Int((options.seconds / options.publishInterval)
+                                             .rounded(.up)) + 2
+        var prepared: [Int: Package] = [:]
+        for version in 2..<(2 + count) {
+            let bad = version % 5 == 0, mismatched = version % 10 == 0
+            prepared[version] = try RandomWeights.bank(
+                for: bad && mismatched ? otherBackbone : backbone, seed: UInt64(1000 + version),
+                name: "smile", version: String(version)).package
+        }
+        self.prepared = prepared
         photo = try ImageCodec.encodePNG(RGBImage(width: options.photo, height: options.photo,
                                                   pixels: pixels))
     }
@@ -126,27 +141,27 @@ final class LoadRig: @unchecked Sendable {
     /// new version; every fifth publication is bad (alternately a bank for another backbone
     /// and a version whose blob is then damaged).
     func republish(every interval: Double, until deadline: UInt64) {
-        var version = 2
         var next = now() + UInt64(interval * 1e9)
         while next < deadline {
             let wait = Double(next - min(next, now())) / 1e9
             Thread.sleep(forTimeInterval: wait)  // pacing the publisher, not synchronisation
             next += UInt64(interval * 1e9)
+            let version = nextVersion.update { value -> Int in
+                defer { value += 1 }
+                return value
+            }
             do {
                 try publish(version: version)
             } catch {
                 print("publish of smile:\(version) failed: \(error)")
             }
-            version += 1
         }
     }
 
     private func publish(version: Int) throws {
         let isBad = version % 5 == 0
         let mismatched = isBad && version % 10 == 0
-        let package = try RandomWeights.bank(for: mismatched ? otherBackbone : backbone,
-                                             seed: UInt64(1000 + version), name: "smile",
-                                             version: String(version)).package
+        guard let package = prepared[version] else { return }
         _ = try store.publish(package)
         if isBad && !mismatched {
             let weight = package.tensors.first { $0.name.hasSuffix("weight") }
