@@ -20,14 +20,21 @@ func soak(cycles: Int, width: Double) throws {
         try runtime.install(data: banks[index % 2], as: "soak")
         runtime.remove("soak")
     }
-    for index in 0..<20 { try cycle(index) }
+    // The baseline: backbone loaded, no bank ever installed.
     let baseline = ProcessMemory.residentBytes() ?? 0
     let bankBytes = try runtime.install(data: banks[0], as: "soak").residentBytes
+    let withBank = ProcessMemory.residentBytes() ?? 0
     runtime.remove("soak")
+    let afterRemove = ProcessMemory.residentBytes() ?? 0
+    for index in 0..<20 { try cycle(index) }
+    let warm = ProcessMemory.residentBytes() ?? 0
 
     print("soak: \(cycles) install/remove cycles of a \(bankBytes)-byte bank"
           + " (backbone width \(width), package read from bytes each cycle)")
-    print("soak: baseline resident \(baseline) bytes after 20 warm-up cycles")
+    print("soak: baseline resident \(baseline) bytes (backbone loaded, no bank yet);"
+          + " with one bank installed \(signed(withBank - baseline));"
+          + " after removing it \(signed(afterRemove - baseline));"
+          + " after 20 more cycles \(signed(warm - baseline))")
     let started = now()
     var peak = baseline
     for index in 0..<cycles {
@@ -45,7 +52,7 @@ func soak(cycles: Int, width: Double) throws {
     print("soak: final resident \(final) bytes, \(signed(final - baseline)) vs baseline"
           + " (allowance max(5% = \(baseline / 20), one bank = \(bankBytes)) = \(allowance));"
           + " peak \(peak); \(String(format: "%.1f", seconds)) s"
-          + " -> \(abs(final - baseline) <= allowance ? "PASS" : "FAIL")")
+          + " -> \(final - baseline <= allowance ? "PASS" : "FAIL")")
 }
 
 private func signed(_ value: Int) -> String {
