@@ -68,7 +68,8 @@ let package = Package(
                                          "FaceletModel", "FaceletPackage", "FaceletImaging",
                                          "FaceletTensor"]),
 
-        .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
+        .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"],
+                    exclude: ["Reference"]),
         .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"],
                     exclude: ["Python"]),
         .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"],
