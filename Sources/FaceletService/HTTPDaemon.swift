@@ -110,7 +110,8 @@ final class HTTPDaemon: @unchecked Sendable {
             // reading it.
             let pending = PendingRequest(method: method, path: url)
             context.pointee = Unmanaged.passRetained(pending).toOpaque()
-            let declared = lookup(connection, facelet_mhd_header_kind(), "Content-Length").flatMap(Int.init)
+            let declared = lookup(connection, facelet_mhd_header_kind(), "Content-Length")
+                .flatMap(Int.init)
             if let declared, declared > maximumUploadBytes {
                 pending.oversize = true
                 pending.responded = true
@@ -143,7 +144,8 @@ final class HTTPDaemon: @unchecked Sendable {
         }
         let request = HTTPRequest(method: method, path: url,
                                   query: values(connection, facelet_mhd_query_kind()),
-                                  headers: values(connection, facelet_mhd_header_kind(), lowercased: true),
+                                  headers: values(connection, facelet_mhd_header_kind(),
+                                                  lowercased: true),
                                   body: pending.body, started: pending.started)
         pending.body = Data()
         return queue(connection, handler(.request(request)))

@@ -46,7 +46,8 @@ struct HTTPResponse: Sendable {
     }
 
     /// A plain-text response.
-    static func text(_ status: Int, _ text: String, contentType: String = "text/plain") -> HTTPResponse {
+    static func text(_ status: Int, _ text: String,
+                     contentType: String = "text/plain") -> HTTPResponse {
         HTTPResponse(status: status,
                      headers: [("Content-Type", contentType), (digestHeader, "none")],
                      body: Data(text.utf8))

@@ -38,7 +38,8 @@ struct RuntimeRoutes: Sendable {
             break
         }
         return ("other", .error(404, code: "service.not_found",
-                                message: "no endpoint \(request.method) \(request.path.prefix(100));"
+                                message: "no endpoint \(request.method)"
+                                    + " \(request.path.prefix(100));"
                                     + " see docs/runtime.md for the endpoints"))
     }
 

@@ -26,7 +26,9 @@ extension RuntimeServer {
             guard let colon = text.lastIndex(of: ":"),
                   let port = UInt16(text[text.index(after: colon)...]) else { throw bad }
             var host = String(text[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            if host.hasPrefix("["), host.hasSuffix("]") {
+                host = String(host.dropFirst().dropLast())
+            }
             self.init(host: host.isEmpty ? "127.0.0.1" : host, port: port)
         }
 

@@ -51,7 +51,8 @@ final class ServiceMetrics: @unchecked Sendable {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
         }
         family("facelet_requests_total", "counter", "HTTP requests served, by endpoint and status.")
-        for key in requests.keys.sorted(by: { ($0.endpoint, $0.status) < ($1.endpoint, $1.status) }) {
+        let keys = requests.keys.sorted { ($0.endpoint, $0.status) < ($1.endpoint, $1.status) }
+        for key in keys {
             out += "facelet_requests_total{endpoint=\"\(key.endpoint)\",code=\"\(key.status)\"}"
                 + " \(requests[key] ?? 0)\n"
         }

@@ -24,8 +24,8 @@ struct Options {
     var soakWidth = 1 / 16.0
 
     static let usage = """
-        usage: facelet-loadtest [--rounds R] [--seconds S] [--clients N] [--max-requests N] [--photo PX]
-                                [--width W] [--publish-interval S] [--poll S]
+        usage: facelet-loadtest [--rounds R] [--seconds S] [--clients N] [--max-requests N]
+                                [--photo PX] [--width W] [--publish-interval S] [--poll S]
                                 [--soak-cycles N] [--soak-width W]
         Runs loopback-only load against the runtime service: R rounds of a phase without
         swaps and a phase while a bank is re-published every interval (each phase at most
