@@ -86,7 +86,7 @@ let package = Package(
                                    "FaceletPackage", "FaceletImaging"]),
         .testTarget(name: "FaceletServiceTests",
                     dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
-                                   "FaceletPackage", "FaceletImaging"]),
+                                   "FaceletPackage", "FaceletImaging", "FaceletStore"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
     ]
