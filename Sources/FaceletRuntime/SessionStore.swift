@@ -28,6 +28,8 @@ public final class SessionStore: Sendable {
     /// The limits this store enforces.
     public let limits: Limits
     private let table = Locked(Table())
+    /// Test hook: when set, the clock (nanoseconds) used instead of the monotonic one.
+    let testClock = Locked<UInt64?>(nil)
 
     private struct Table {
         var entries: [String: SessionEntry] = [:]
@@ -51,8 +53,9 @@ public final class SessionStore: Sendable {
 
     /// Adds `entry`, first dropping idle sessions and, at capacity, the least recently used.
     func add(_ entry: SessionEntry) {
-        let now = Self.now()
+        let now = now()
         table.withLock { table in
+            entry.lastUsed.value = now
             let idle = UInt64(limits.idleSeconds * 1e9)
             table.entries = table.entries.filter { now &- $0.value.lastUsed.value <= idle }
             while table.entries.count >= limits.maximumSessions,
@@ -67,7 +70,7 @@ public final class SessionStore: Sendable {
 
     /// The session `id`, marked as used now.
     func entry(_ id: String) -> SessionEntry? {
-        let now = Self.now()
+        let now = now()
         return table.withLock { table in
             guard let entry = table.entries[id] else { return nil }
             entry.lastUsed.value = now
@@ -80,9 +83,9 @@ public final class SessionStore: Sendable {
         table.withLock { $0.entries.removeValue(forKey: id) != nil }
     }
 
-    /// A monotonic clock in nanoseconds.
-    static func now() -> UInt64 {
-        DispatchTime.now().uptimeNanoseconds
+    /// A monotonic clock in nanoseconds (or the test clock).
+    func now() -> UInt64 {
+        testClock.withLock { $0 } ?? DispatchTime.now().uptimeNanoseconds
     }
 }
 
@@ -95,7 +98,7 @@ final class SessionEntry: Sendable {
     /// under `effect`. The lock is held while preparing, so concurrent renders of one session
     /// after a swap prepare once.
     let prepared: Locked<Prepared?>
-    /// Last use on `SessionStore.now()`'s clock (atomic enough: guarded by its own lock).
+    /// Last use on `SessionStore.now()`'s clock; set when the entry is added.
     let lastUsed: Box
 
     struct Prepared: Sendable {
@@ -115,7 +118,7 @@ final class SessionEntry: Sendable {
         self.effect = effect
         self.photo = photo
         self.prepared = Locked(prepared)
-        self.lastUsed = Box(SessionStore.now())
+        self.lastUsed = Box(0)
     }
 
     /// Bytes held: the photo plus ψ(x), Δv and (difference mode) D(ψ(x)) of the preparation.

@@ -60,6 +60,27 @@ struct SessionTests {
         }
     }
 
+    @Test("a session idle for longer than the limit is dropped at the next open")
+    func idleSessionsExpire() throws {
+        let (_, backbone) = try narrowBackbone()
+        let runtime = FaceletRuntime(backbone: backbone,
+                                     sessionLimits: .init(idleSeconds: 10))
+        try runtime.install(try randomBank(backbone, seed: 10).package)
+        let photo = testPhoto(width: 8, height: 8)
+        let clock = runtime.sessions.testClock
+        clock.withLock { $0 = 1_000_000_000 }
+        let idle = try runtime.openSession(photo, effect: "smile")
+        let used = try runtime.openSession(photo, effect: "smile")
+        clock.withLock { $0 = 6_000_000_000 }
+        _ = try runtime.renderSession(used.id)
+        clock.withLock { $0 = 11_000_000_001 }  // idle: 10 s + 1 ns unused; used: 5 s
+        let fresh = try runtime.openSession(photo, effect: "smile")
+        #expect(runtime.sessions.count == 2)
+        #expect(throws: RuntimeError.self) { try runtime.renderSession(idle.id) }
+        #expect(try runtime.renderSession(used.id).result.version.version == "10")
+        #expect(try runtime.renderSession(fresh.id).result.version.version == "10")
+    }
+
     @Test("at capacity the least recently used session is dropped")
     func leastRecentlyUsedSessionIsEvicted() throws {
         let (_, backbone) = try narrowBackbone()
