@@ -66,6 +66,7 @@ public final class RuntimeServer: Sendable {
     ///
     /// - Returns: the bound port (the system's pick when `listen.port` is 0).
     /// - Throws: `ServiceError` `.badAddress` or `.bindFailed`.
+    /// - Precondition: the server is not running.
     @discardableResult
     public func start() throws(ServiceError) -> UInt16 {
         let port = try daemon.start(listen, limits: limits)
