@@ -18,6 +18,9 @@ let package = Package(
         .library(name: "FaceletModel", targets: ["FaceletModel"]),
         .library(name: "FaceletTraining", targets: ["FaceletTraining"]),
         .library(name: "FaceletImport", targets: ["FaceletImport"]),
+        .library(name: "FaceletRuntime", targets: ["FaceletRuntime"]),
+        .library(name: "FaceletService", targets: ["FaceletService"]),
+        .executable(name: "facelet-loadtest", targets: ["facelet-loadtest"]),
     ],
     targets: [
         // C libraries from Debian (see docs/development.md for the apt packages).
@@ -33,6 +36,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip",
                        providers: [.apt(["libzip-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+                       providers: [.apt(["libmicrohttpd-dev"])]),
 
         // Tensors (NCHW float32) and the CNN operators, forward and backward.
         .target(name: "FaceletTensor", dependencies: ["COpenBLAS"]),
@@ -56,6 +61,17 @@ let package = Package(
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
                                "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
+        // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
+        .target(name: "FaceletRuntime",
+                dependencies: ["FaceletModel", "FaceletStore", "FaceletPackage",
+                               "FaceletImaging"]),
+        .target(name: "FaceletService",
+                dependencies: ["CMicroHTTPD", "FaceletRuntime", "FaceletModel",
+                               "FaceletPackage", "FaceletImaging"]),
+        .executableTarget(name: "facelet-loadtest",
+                          dependencies: ["FaceletService", "FaceletRuntime", "FaceletStore",
+                                         "FaceletModel", "FaceletPackage", "FaceletImaging",
+                                         "FaceletTensor"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"],
                     exclude: ["Reference"]),
@@ -74,6 +90,12 @@ let package = Package(
                     dependencies: ["FaceletImport", "FaceletPackage", "FaceletModel",
                                    "FaceletTensor", "FaceletImaging"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "FaceletRuntimeTests",
+                    dependencies: ["FaceletRuntime", "FaceletModel", "FaceletStore",
+                                   "FaceletPackage", "FaceletImaging"]),
+        .testTarget(name: "FaceletServiceTests",
+                    dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
+                                   "FaceletPackage", "FaceletImaging", "FaceletStore"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
     ]
