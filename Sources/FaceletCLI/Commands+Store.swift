@@ -1,0 +1,6 @@
+import Foundation
+
+extension FaceletCommandLine {
+    /// The commands that manage the store.
+    static let storeCommands: [Command] = []
+}

@@ -1,0 +1,78 @@
+import Foundation
+
+/// A JSON value for `--json` output, built explicitly so the printed shape is exactly what
+/// docs/cli.md documents. Printed with sorted keys on one line.
+public enum JSONValue: Sendable, Equatable, Encodable {
+    /// A string.
+    case string(String)
+    /// A number (always finite; non-finite values print as `null`).
+    case number(Double)
+    /// A whole number.
+    case integer(Int)
+    /// true or false.
+    case bool(Bool)
+    /// null.
+    case null
+    /// A list.
+    case array([JSONValue])
+    /// An object.
+    case object([String: JSONValue])
+
+    /// Encodes the value.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .number(let value):
+            if value.isFinite { try container.encode(value) } else { try container.encodeNil() }
+        case .integer(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        case .array(let values): try container.encode(values)
+        case .object(let members): try container.encode(members)
+        }
+    }
+
+    /// The value as compact JSON text with sorted keys and unescaped slashes.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self), let text = String(data: data, encoding: .utf8)
+        else {
+            // Encoding a tree of plain values cannot fail; keep the output well-formed anyway.
+            return "null"
+        }
+        return text
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByFloatLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    /// A string literal.
+    public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer literal.
+    public init(integerLiteral value: Int) { self = .integer(value) }
+    /// A Boolean literal.
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// A floating-point literal.
+    public init(floatLiteral value: Double) { self = .number(value) }
+    /// An array literal.
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+}
+
+extension JSONValue {
+    /// A string, or null for `nil`.
+    static func optional(_ text: String?) -> JSONValue {
+        text.map(JSONValue.string) ?? .null
+    }
+
+    /// A string-to-string map as an object.
+    static func strings(_ map: [String: String]) -> JSONValue {
+        .object(map.mapValues(JSONValue.string))
+    }
+}
