@@ -4,7 +4,6 @@
 
   facelet_interop.py write <path>   write a bank package; print its content digest as JSON
   facelet_interop.py dump <path>    print metadata, manifest and tensor values as JSON
-  facelet_interop.py digest <path>  print the content digest computed here from the file
 
 Values are exactly representable: (i * 7 + seed * 3) % 17 - 8) / 4, as in Fixtures.swift.
 """
