@@ -1,9 +1,13 @@
+import FaceletImaging
+import FaceletModel
+import FaceletPackage
+import FaceletStore
 import Foundation
 
 /// Any error a command throws, reduced to what the user sees: a stable code, one line of
 /// message and the exit status.
 struct ErrorReport {
-    /// The stable code (`usage`, the subsystem's own code, ...).
+    /// The stable code (`usage`, or the subsystem's own code such as `store.not_found`).
     let code: String
     /// One line.
     let message: String
@@ -11,16 +15,32 @@ struct ErrorReport {
     let exitCode: Int32
 
     init(_ error: any Error) {
+        var exit: Int32 = 1
+        let code: String
+        let message: String
         switch error {
         case let error as CLIError:
             code = error.code
             message = error.message
-            exitCode = error.exitCode
+            exit = error.exitCode
+        case let error as StoreError:
+            code = error.code.rawValue
+            message = error.message
+        case let error as PackageError:
+            code = error.code.rawValue
+            message = error.message
+        case let error as ImageError:
+            code = "image." + error.code.rawValue
+            message = error.path.map { "\($0): \(error.message)" } ?? error.message
+        case let error as ModelError:
+            code = error.code
+            message = error.message
         default:
-            // TODO: map each subsystem's error type to its code once all modules have landed.
-            code = "error"
-            message = CLIError.oneLine(String(describing: error))
-            exitCode = 1
+            code = "internal"
+            message = String(describing: error)
         }
+        self.code = code
+        self.message = CLIError.oneLine(message)
+        self.exitCode = exit
     }
 }

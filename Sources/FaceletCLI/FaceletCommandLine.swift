@@ -97,5 +97,13 @@ public enum FaceletCommandLine {
     }
 
     /// Every subcommand, in the order `--help` lists them.
-    static let commands: [Command] = storeCommands + runtimeCommands + generatorCommands
+    static let commands: [Command] = {
+        let all = storeCommands + catalogueCommands + runtimeCommands + generatorCommands
+        let order = ["init", "publish", "list", "show", "tag", "rm", "export", "diff", "verify",
+                     "gc", "log", "apply", "audit", "new-backbone", "new-bank"]
+        return all.sorted { a, b in
+            (order.firstIndex(of: a.spec.name) ?? order.count)
+                < (order.firstIndex(of: b.spec.name) ?? order.count)
+        }
+    }()
 }

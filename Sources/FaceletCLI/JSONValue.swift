@@ -2,7 +2,7 @@ import Foundation
 
 /// A JSON value for `--json` output, built explicitly so the printed shape is exactly what
 /// docs/cli.md documents. Printed with sorted keys on one line.
-public enum JSONValue: Sendable, Equatable, Encodable {
+public enum JSONValue: Sendable, Equatable, Codable {
     /// A string.
     case string(String)
     /// A number (always finite; non-finite values print as `null`).
@@ -17,6 +17,26 @@ public enum JSONValue: Sendable, Equatable, Encodable {
     case array([JSONValue])
     /// An object.
     case object([String: JSONValue])
+
+    /// Decodes any JSON value (whole numbers become `.integer`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .integer(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
 
     /// Encodes the value.
     public func encode(to encoder: any Encoder) throws {
