@@ -83,8 +83,8 @@ enum Audit {
             lines += (statistics?.tableLines ?? ["(no statistics stored)"]).map { "  " + $0 }
         }
         context.emit(["reference": .string(record.reference),
-                      "digest": .string(record.digest.description), "source": "stored",
-                      "photos": .array(photos), "files": .array(files.map(JSONValue.string))]) {
+                      "digest": .string(record.digest.description), "source": .string("stored"),
+                      "photos": .array(photos), "files": .strings(files)]) {
             lines + (folder.map { ["wrote \(files.count) files to \($0)"] } ?? [])
         }
     }
@@ -155,8 +155,8 @@ enum Audit {
         }
         let json: JSONValue = [
             "reference": .string(record.reference),
-            "digest": .string(record.digest.description), "source": "computed",
-            "photos": .array(results), "files": .array(files.map(JSONValue.string)),
+            "digest": .string(record.digest.description), "source": .string("computed"),
+            "photos": .array(results), "files": .strings(files),
         ]
         if let folder {
             let path = (folder as NSString).appendingPathComponent("stats.json")
@@ -234,7 +234,7 @@ struct Comparison {
     }
 
     var json: JSONValue {
-        ["levels": .array(levels.map { level in
+        ["levels": .array(levels.map { (level) -> JSONValue in
             ["level": .string(level.name),
              "correlation": level.correlation.map(JSONValue.number) ?? .null,
              "mass_share": .number(level.massShareA),

@@ -21,13 +21,15 @@ struct AuditStatistics: Equatable {
         let centroidY: Double?
 
         var json: JSONValue {
-            ["level": .string(name), "width": .integer(width), "height": .integer(height),
-             "stride": .integer(stride), "mean": .number(mean), "max": .number(max),
-             "mass": .number(mass), "mass_share": .number(massShare),
-             "top10_share": .number(topDecileShare),
-             "centroid": centroidX.flatMap { x in
-                 centroidY.map { y in JSONValue.array([.number(x), .number(y)]) }
-             } ?? .null]
+            var centroid = JSONValue.null
+            if let centroidX, let centroidY {
+                centroid = .array([.number(centroidX), .number(centroidY)])
+            }
+            return ["level": .string(name), "width": .integer(width),
+                    "height": .integer(height), "stride": .integer(stride),
+                    "mean": .number(mean), "max": .number(max), "mass": .number(mass),
+                    "mass_share": .number(massShare), "top10_share": .number(topDecileShare),
+                    "centroid": centroid]
         }
 
         /// Reads back what `json` wrote (thumbnail statistics in the store).

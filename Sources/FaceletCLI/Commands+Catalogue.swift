@@ -28,10 +28,10 @@ extension FaceletCommandLine {
     @Sendable static func list(_ context: CommandContext) throws {
         let store = try context.openStore()
         let packages = try store.list()
-        let json: JSONValue = ["packages": .array(packages.map { summary in
+        let json: JSONValue = ["packages": .array(packages.map { (summary) -> JSONValue in
             ["name": .string(summary.name), "kind": .string(summary.kind.rawValue),
              "latest": .string(summary.latest),
-             "versions": .array(summary.versions.map(JSONValue.string)),
+             "versions": .strings(summary.versions),
              "tags": .strings(summary.tags)]
         })]
         context.emit(json) {
@@ -80,20 +80,20 @@ extension FaceletCommandLine {
             "description": .string(manifest.description),
             "backbone": .optional(record.backbone?.description),
             "backbone_reference": .optional(backboneName),
-            "levels": manifest.levels.map { .array($0.map(JSONValue.string)) } ?? .null,
+            "levels": manifest.levels.map { JSONValue.strings($0) } ?? .null,
             "strength": ["default": .number(manifest.strength.default),
                          "min": .number(manifest.strength.min),
                          "max": .number(manifest.strength.max)],
             "byte_size": .integer(Int(record.byteSize)),
             "created": .string(Format.time(record.created)),
-            "tags": .array(detail.tags.map(JSONValue.string)),
+            "tags": .strings(detail.tags),
             "provenance": .strings(manifest.provenance),
-            "tensors": .array(detail.tensors.map { tensor in
+            "tensors": .array(detail.tensors.map { (tensor) -> JSONValue in
                 ["name": .string(tensor.name), "dtype": .string(tensor.dtype.rawValue),
                  "shape": .array(tensor.shape.map(JSONValue.integer)),
                  "sha256": .string(tensor.digest.hex), "bytes": .integer(Int(tensor.byteSize))]
             }),
-            "thumbnails": .array(detail.thumbnails.map { thumbnail in
+            "thumbnails": .array(detail.thumbnails.map { (thumbnail) -> JSONValue in
                 ["reference": .string(thumbnail.reference), "level": .string(thumbnail.level),
                  "digest": .string(thumbnail.digest.description),
                  "stats": parsedJSON(thumbnail.statsJSON)]
@@ -169,10 +169,10 @@ extension FaceletCommandLine {
             "from_digest": .string(a.digest.description),
             "to_digest": .string(b.digest.description),
             "identical": .bool(a.digest == b.digest),
-            "changed": .array(result.changed.map(JSONValue.string)),
-            "added": .array(result.added.map(JSONValue.string)),
-            "removed": .array(result.removed.map(JSONValue.string)),
-            "unchanged": .array(result.unchanged.map(JSONValue.string)),
+            "changed": .strings(result.changed),
+            "added": .strings(result.added),
+            "removed": .strings(result.removed),
+            "unchanged": .strings(result.unchanged),
         ]) {
             let lines = ["\(a.reference) -> \(b.reference): \(result.changed.count) changed, "
                 + "\(result.added.count) added, \(result.removed.count) removed, "
@@ -197,7 +197,7 @@ extension FaceletCommandLine {
         }
         let store = try context.openStore()
         let entries = try store.auditLog(limit: limit)
-        context.emit(["entries": .array(entries.map { entry in
+        context.emit(["entries": .array(entries.map { (entry) -> JSONValue in
             ["id": .integer(Int(entry.id)), "time": .string(Format.time(entry.time)),
              "action": .string(entry.action.rawValue), "subject": .string(entry.subject),
              "detail": parsedJSON(entry.detailJSON)]

@@ -93,7 +93,7 @@ extension FaceletCommandLine {
             "digest": .string(model.record.digest.description),
             "output": .string(outputPath), "width": .integer(result.width),
             "height": .integer(result.height), "strength": .number(strength),
-            "levels": .array(usedLevels.map(JSONValue.string)),
+            "levels": .strings(usedLevels),
         ]) {
             let what = model.bank == nil ? "reconstruction by \(model.record.reference)"
                 : "\(model.record.reference) at λ = \(Format.number(strength)) on "

@@ -141,12 +141,12 @@ extension FaceletCommandLine {
         let damaged: [JSONValue] = report.damaged.map { blob in
             ["digest": .string(blob.digest.description), "path": .string(blob.path),
              "missing": .bool(blob.missing), "actual": .optional(blob.actual?.description),
-             "versions": .array(blob.versions.map(JSONValue.string))]
+             "versions": .strings(blob.versions)]
         }
         context.emit([
             "clean": .bool(report.isClean), "checked_blobs": .integer(report.checkedBlobs),
             "damaged": .array(damaged),
-            "database_problems": .array(report.databaseProblems.map(JSONValue.string)),
+            "database_problems": .strings(report.databaseProblems),
             "unreferenced_blobs": .integer(report.unreferencedBlobs),
         ]) {
             var lines: [String] = []

@@ -66,17 +66,9 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
-    ExpressibleByBooleanLiteral, ExpressibleByFloatLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
-    /// A string literal.
-    public init(stringLiteral value: String) { self = .string(value) }
-    /// An integer literal.
-    public init(integerLiteral value: Int) { self = .integer(value) }
-    /// A Boolean literal.
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    /// A floating-point literal.
-    public init(floatLiteral value: Double) { self = .number(value) }
+// Only collection literals: scalar literal conformances would make every literal in the
+// large `--json` objects ambiguous and the type checker slow.
+extension JSONValue: ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
     /// An array literal.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// A dictionary literal.
@@ -89,6 +81,11 @@ extension JSONValue {
     /// A string, or null for `nil`.
     static func optional(_ text: String?) -> JSONValue {
         text.map(JSONValue.string) ?? .null
+    }
+
+    /// A list of strings.
+    static func strings(_ list: [String]) -> JSONValue {
+        .array(list.map { .string($0) })
     }
 
     /// A string-to-string map as an object.
