@@ -151,7 +151,8 @@ extension FaceletCommandLine {
         ]) {
             var lines: [String] = []
             for blob in report.damaged {
-                let what = blob.missing ? "missing" : "damaged (hashes to \(blob.actual?.short ?? "?"))"
+                let what = blob.missing
+                    ? "missing" : "damaged (hashes to \(blob.actual?.short ?? "?"))"
                 let users = blob.versions.isEmpty ? "" : "  used by "
                     + blob.versions.joined(separator: ", ")
                 lines.append("\(what): \(blob.digest)  \(blob.path)\(users)")

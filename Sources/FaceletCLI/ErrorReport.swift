@@ -28,12 +28,12 @@ struct ErrorReport {
             message = error.message
         case let error as PackageError:
             code = error.code.rawValue
-            message = error.message
+            message = ErrorReport.withContext(error)
         case let error as ImageError:
             code = "image." + error.code.rawValue
             message = error.path.map { "\($0): \(error.message)" } ?? error.message
         case let error as ModelError:
-            code = error.code
+            code = error.code.rawValue
             message = error.message
         default:
             code = "internal"
@@ -42,5 +42,14 @@ struct ErrorReport {
         self.code = code
         self.message = CLIError.oneLine(message)
         self.exitCode = exit
+    }
+
+    /// A package error's message followed by its context (`name "../x"`), which says which
+    /// value was refused.
+    static func withContext(_ error: PackageError) -> String {
+        guard !error.context.isEmpty else { return error.message }
+        let details = error.context.sorted { $0.key < $1.key }
+            .map { "\($0.key) \"\($0.value)\"" }
+        return error.message + " (" + details.joined(separator: ", ") + ")"
     }
 }

@@ -116,7 +116,8 @@ public struct RegistryConfig: Sendable, Equatable {
                   let min = (object["min"] as? NSNumber)?.doubleValue,
                   let max = (object["max"] as? NSNumber)?.doubleValue,
                   min.isFinite, max.isFinite, def.isFinite, min <= def, def <= max else {
-                throw bad("'strength' must be {\"default\", \"min\", \"max\"} with min <= default <= max")
+                throw bad("'strength' must be {\"default\", \"min\", \"max\"} "
+                    + "with min <= default <= max")
             }
             config.strength = StrengthDefaults(default: def, min: min, max: max)
         }

@@ -30,7 +30,8 @@ extension CommandContext {
         do {
             return try PackageReader.read(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw CLIError.user(error.code.rawValue, "\(path): \(error.message)")
+            throw CLIError.user(error.code.rawValue,
+                                "\(path): \(ErrorReport.withContext(error))")
         }
     }
 

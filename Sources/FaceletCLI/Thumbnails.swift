@@ -14,13 +14,21 @@ enum Thumbnails {
             throw CLIError.user("package.bad_manifest",
                                 "\(manifest.name):\(manifest.version) is a bank without a backbone")
         }
-        do {
-            return try store.loadPackage(digest: digest)
-        } catch let error as StoreError where error.code == .notFound {
+        // A Result instead of do/catch: a typed-throws catch clause with a `where` guard here
+        // crashed the Swift 6.3.1 compiler (MandatoryAllocBoxToStack).
+        let loaded = Result { () throws(StoreError) -> Package in
+            try store.loadPackage(digest: digest)
+        }
+        switch loaded {
+        case .success(let package):
+            return package
+        case .failure(let error) where error.code == .notFound:
             throw CLIError.user(
                 StoreError.Code.backboneMissing.rawValue,
                 "\(manifest.name):\(manifest.version) was made for backbone \(digest), which is "
                     + "not in the store; publish that backbone first")
+        case .failure(let error):
+            throw error
         }
     }
 
