@@ -1,1 +1,0 @@
-// FaceletPackage: placeholder until the module lands.

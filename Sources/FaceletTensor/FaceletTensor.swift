@@ -1,1 +1,0 @@
-// FaceletTensor: placeholder until the module lands.
