@@ -1,0 +1,88 @@
+import FaceletPackage
+import FaceletTensor
+import Foundation
+
+extension TrainableBackbone {
+    /// The backbone stored in a backbone package (its architecture, encoder and decoder).
+    ///
+    /// - Throws: `TrainingError` `.backboneMismatch` when the package is not a backbone or
+    ///   lacks a tensor, `.unsupportedArchitecture` when training cannot run its architecture.
+    public init(package: Package) throws(TrainingError) {
+        guard package.manifest.kind == .backbone, let architecture = package.manifest.architecture
+        else {
+            throw TrainingError(.backboneMismatch,
+                                "package \(package.manifest.name) is not a backbone package")
+        }
+        try self.init(architecture: architecture, tensors: Self.tensors(of: package))
+    }
+
+    /// A new backbone with seeded random weights: He-normal weights
+    /// (`N(0, 2 / (in · k²))`, `1 / (in · k²)` before a convolution without ReLU) and zero biases,
+    /// drawn convolution by convolution in architecture order (encoder, then decoder) from
+    /// `SplitMix64(seed:)`. The same architecture and seed always give the same weights.
+    public static func seeded(_ architecture: Architecture, seed: UInt64)
+        throws(TrainingError) -> TrainableBackbone {
+        var random = SplitMix64(seed: seed)
+        var tensors: [String: Tensor] = [:]
+        for op in architecture.encoder + architecture.decoder {
+            guard case .conv(let spec) = op else { continue }
+            tensors.merge(heNormal(spec, random: &random)) { _, new in new }
+        }
+        return try TrainableBackbone(architecture: architecture, tensors: tensors)
+    }
+
+    /// A backbone that keeps `encoderSource`'s encoder (imported weights) and starts the
+    /// decoder from seeded random weights (see `seeded(_:seed:)`).
+    ///
+    /// - Throws: `.backboneMismatch` when the package is not a backbone,
+    ///   `.unsupportedArchitecture` when training cannot run its architecture.
+    public static func freshDecoder(encoderFrom encoderSource: Package, seed: UInt64)
+        throws(TrainingError) -> TrainableBackbone {
+        let source = try TrainableBackbone(package: encoderSource)
+        var tensors = source.encoderTensors
+        var random = SplitMix64(seed: seed)
+        for op in source.architecture.decoder {
+            guard case .conv(let spec) = op else { continue }
+            tensors.merge(heNormal(spec, random: &random)) { _, new in new }
+        }
+        return try TrainableBackbone(architecture: source.architecture, tensors: tensors)
+    }
+
+    /// The backbone as a package (encoder and trained decoder), ready to write.
+    ///
+    /// - Returns: the file's bytes and the package (with its content digest).
+    /// - Throws: `.io` when the package writer refuses the content (a bad name or version).
+    public func package(name: String, version: String, description: String = "",
+                        provenance: [String: String]) throws(TrainingError)
+        -> (data: Data, package: Package) {
+        let manifest = Manifest(kind: .backbone, name: name, version: version,
+                                description: description, architecture: architecture,
+                                provenance: provenance)
+        let packageTensors = tensors.map { name, tensor in
+            PackageTensor.float32(name: name, shape: tensor.shape, values: tensor.data)
+        }
+        do {
+            return try PackageWriter.encode(manifest, tensors: packageTensors)
+        } catch {
+            throw TrainingError(.io, "cannot encode backbone package \(name): \(error)")
+        }
+    }
+
+    private static func tensors(of package: Package) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for tensor in package.tensors {
+            result[tensor.name] = Tensor(shape: tensor.shape, data: tensor.floats())
+        }
+        return result
+    }
+
+    private static func heNormal(_ spec: ConvSpec, random: inout SplitMix64) -> [String: Tensor] {
+        let fanIn = spec.in * spec.kernel * spec.kernel
+        let gain: Float = spec.activation == .relu ? 2 : 1
+        let deviation = (gain / Float(max(1, fanIn))).squareRoot()
+        let shape = [spec.out, spec.in, spec.kernel, spec.kernel]
+        var weight = Tensor(zeros: shape)
+        for i in weight.data.indices { weight.data[i] = deviation * random.nextGaussian() }
+        return [spec.name + ".weight": weight, spec.name + ".bias": Tensor(zeros: [spec.out])]
+    }
+}
