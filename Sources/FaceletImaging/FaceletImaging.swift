@@ -1,1 +1,0 @@
-// FaceletImaging: placeholder until the module lands.
