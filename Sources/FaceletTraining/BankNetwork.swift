@@ -34,7 +34,7 @@ public struct BankNetwork: Sendable, Equatable, Codable {
         self.levels = levels
         self.channels = channels
         self.padding = padding
-        var rng = SplitMix64(seed: seed)
+        var rng = TrainingRandom(seed: seed)
         var buffers: [[Float]] = []
         for (levelIndex, c) in channels.enumerated() {
             let std = (2.0 / Float(9 * c)).squareRoot()

@@ -35,7 +35,7 @@ extension PhotoSet {
     public func sample(_ index: Int, options: CropOptions = CropOptions(),
                        seed: UInt64) -> RGBImage {
         precondition(index >= 0, "Sample indices are non-negative")
-        var rng = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
+        var rng = TrainingRandom(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
         _ = rng.next()
         let photo = photos[index % photos.count].image
         let short = Double(min(photo.width, photo.height))
