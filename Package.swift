@@ -5,7 +5,9 @@
 import PackageDescription
 
 let package = Package(
-    name: "Facelet",
+    // Not "Facelet": SwiftPM names its test runner "<name>PackageTests", which would collide
+    // with the FaceletPackageTests target (a build cycle).
+    name: "FaceletRegistry",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "facelet-registry", targets: ["facelet-registry"]),
@@ -51,7 +53,8 @@ let package = Package(
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
-        .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"]),
+        .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"],
+                    exclude: ["Python"]),
         .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"]),
         .testTarget(name: "FaceletStoreTests", dependencies: ["FaceletStore", "FaceletPackage"]),
         .testTarget(name: "FaceletModelTests",
