@@ -29,7 +29,7 @@ enum HeaderParser {
         guard object is [String: Any] else {
             throw PackageError(.badJSON, "the header is JSON but not an object")
         }
-        try refuseDuplicateKeys(header)
+        try refuseWhatFoundationAllows(header)
 
         let raw: RawHeader
         do {
@@ -44,12 +44,16 @@ enum HeaderParser {
         return Header(metadata: raw.metadata, entries: raw.entries)
     }
 
-    /// Foundation keeps one of two equal keys silently, so the top-level keys are collected
-    /// with a small scanner over the (already validated) JSON text and compared after
-    /// unescaping. The scanner only tracks strings and nesting depth; it parses nothing else.
-    private static func refuseDuplicateKeys(_ header: Data) throws(PackageError) {
+    /// Foundation's parser keeps one of two equal keys silently and accepts trailing commas,
+    /// which safetensors refuses; a small scanner over the (already parsed) JSON text catches
+    /// both. It only tracks strings, nesting depth and commas; it parses nothing else.
+    private static func refuseWhatFoundationAllows(_ header: Data) throws(PackageError) {
+        let scan = Scan(Array(header))
+        guard !scan.trailingComma else {
+            throw PackageError(.badJSON, "the header has a trailing comma, which JSON forbids")
+        }
         var seen = Set<String>()
-        for rawKey in topLevelKeyTokens(Array(header)) {
+        for rawKey in scan.topLevelKeys {
             let key: String
             if rawKey.contains(UInt8(ascii: "\\")) {
                 let decoded = try? JSONSerialization.jsonObject(
@@ -67,38 +71,51 @@ enum HeaderParser {
         }
     }
 
-    /// The quoted key tokens (quotes included) of the outermost object of valid JSON `bytes`.
-    static func topLevelKeyTokens(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
-        var keys: [ArraySlice<UInt8>] = []
-        var depth = 0
-        var expectingKey = false
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                let start = index
+    /// The structure of valid JSON text that Foundation does not report.
+    struct Scan {
+        /// The quoted key tokens (quotes included) of the outermost object.
+        var topLevelKeys: [ArraySlice<UInt8>] = []
+        /// Whether a `,` is followed by `}` or `]`.
+        var trailingComma = false
+
+        init(_ bytes: [UInt8]) {
+            var depth = 0
+            var expectingKey = false
+            var afterComma = false
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "\""):
+                    let start = index
+                    index += 1
+                    while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                        index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                    }
+                    if depth == 1, expectingKey, index < bytes.count {
+                        topLevelKeys.append(bytes[start...index])
+                    }
+                    expectingKey = false
+                    afterComma = false
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                    expectingKey = depth == 1 && byte == UInt8(ascii: "{")
+                    afterComma = false
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    trailingComma = trailingComma || afterComma
+                    afterComma = false
+                case UInt8(ascii: ","):
+                    expectingKey = depth == 1
+                    afterComma = true
+                case 0x20, 0x09, 0x0a, 0x0d:
+                    break
+                default:
+                    afterComma = false
+                }
                 index += 1
-                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
-                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
-                }
-                if depth == 1, expectingKey, index < bytes.count {
-                    keys.append(bytes[start...index])
-                }
-                expectingKey = false
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                depth += 1
-                expectingKey = depth == 1 && byte == UInt8(ascii: "{")
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                depth -= 1
-            case UInt8(ascii: ","):
-                expectingKey = depth == 1
-            default:
-                break
             }
-            index += 1
         }
-        return keys
     }
 }
 
