@@ -45,6 +45,22 @@ public struct Adam: Sendable, Equatable, Codable {
         self.secondMoments = parameterCounts.map { [Float](repeating: 0, count: $0) }
     }
 
+    /// Restores an optimiser from saved state (a checkpoint).
+    ///
+    /// - Precondition: the moment buffers pair up with equal sizes; `step >= 0`.
+    public init(restoring step: Int, learningRate: Float, beta1: Float, beta2: Float,
+                epsilon: Float, firstMoments: [[Float]], secondMoments: [[Float]]) {
+        precondition(step >= 0 && firstMoments.map(\.count) == secondMoments.map(\.count),
+                     "Inconsistent Adam state")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.step = step
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+
     /// Takes one step: updates every parameter buffer in place from its gradient.
     ///
     /// - Precondition: `parameters` and `gradients` have one buffer per parameter the optimiser

@@ -1,11 +1,11 @@
 import Foundation
 
-/// SplitMix64, a small seeded pseudo-random generator (Steele, Lea and Flood, 2014).
+/// The SplitMix64 pseudo-random generator (Steele, Lea and Flood, 2014), seeded.
 ///
 /// Training uses its own generator rather than the system one so that the same seed gives the
 /// same crops, the same initial weights and the same mini-batch order on every platform and
 /// Swift version; its whole state is one `UInt64`, which checkpoints store.
-public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable, Codable {
+public struct TrainingRandom: RandomNumberGenerator, Sendable, Equatable, Codable {
     /// The generator's state; the next output is a function of it alone.
     public var state: UInt64
 
