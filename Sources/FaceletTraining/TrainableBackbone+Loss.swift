@@ -25,7 +25,7 @@ extension TrainableBackbone {
     }
 
     /// The loss of Eq. 4 on a normalised image batch, and its gradients with respect to the
-    /// decoder's parameters.
+    /// decoder's parameters (in the order of `decoderParameters`), with the reconstruction.
     ///
     /// `L = ‖r − x‖² + ω Σ_l ‖E_l(x) − E_l(r)‖²` with `r` the reconstruction of x from ψ(x)
     /// (`reconstruction(decoded:images:)`), each squared norm a mean over the elements, and the
@@ -35,7 +35,7 @@ extension TrainableBackbone {
     ///   - images: normalised images `[N, 3, H, W]`, H and W multiples of the deepest stride.
     ///   - featureWeight: ω; 0 skips the second encoder pass.
     public func reconstructionLoss(_ images: Tensor, featureWeight: Float)
-        -> (loss: DecoderLoss, gradients: [Tensor]) {
+        -> (loss: DecoderLoss, gradients: [Tensor], reconstruction: Tensor) {
         let psi = encode(images)
         return objective(images: images, decodeFrom: psi, featureTargets: psi, pixelWeight: 1,
                          featureWeight: featureWeight)
@@ -44,12 +44,13 @@ extension TrainableBackbone {
     /// A general decoder objective: decodes `decodeFrom`, forms the reconstruction `r` for
     /// `images`, and returns `pixelWeight · ‖r − images‖² + featureWeight · Σ_l ‖E_l(r) −
     /// featureTargets_l‖²` (means over elements) with its gradients with respect to the
-    /// decoder's parameters, in the order of `decoderParameters`.
+    /// decoder's parameters, in the order of `decoderParameters`, and the reconstruction `r`
+    /// (normalised).
     ///
     /// With `decodeFrom = featureTargets = ψ(images)` and `pixelWeight = 1` this is Eq. 4.
     public func objective(images: Tensor, decodeFrom: [Tensor], featureTargets: [Tensor],
                           pixelWeight: Float, featureWeight: Float)
-        -> (loss: DecoderLoss, gradients: [Tensor]) {
+        -> (loss: DecoderLoss, gradients: [Tensor], reconstruction: Tensor) {
         let trace = decodeForBackward(decodeFrom)
         let reconstructed = reconstruction(decoded: trace.output, images: images)
         precondition(reconstructed.shape == images.shape,
@@ -82,7 +83,8 @@ extension TrainableBackbone {
         // For every output mode r = D(ψ) (+ images, a constant), so ∂L/∂D = ∂L/∂r.
         let gradients = decoderParameterGradients(trace, outputGradient: gradient)
         let total = pixelWeight * pixelLoss + featureWeight * featureLosses.reduce(0, +)
-        return (DecoderLoss(total: total, pixel: pixelLoss, features: featureLosses), gradients)
+        let loss = DecoderLoss(total: total, pixel: pixelLoss, features: featureLosses)
+        return (loss, gradients, reconstructed)
     }
 
     static func scaled(_ x: Tensor, by factor: Float) -> Tensor {

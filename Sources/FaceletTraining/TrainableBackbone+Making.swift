@@ -1,3 +1,4 @@
+import FaceletModel
 import FaceletPackage
 import FaceletTensor
 import Foundation
@@ -16,19 +17,22 @@ extension TrainableBackbone {
         try self.init(architecture: architecture, tensors: Self.tensors(of: package))
     }
 
-    /// A new backbone with seeded random weights: He-normal weights
-    /// (`N(0, 2 / (in · k²))`, `1 / (in · k²)` before a convolution without ReLU) and zero biases,
-    /// drawn convolution by convolution in architecture order (encoder, then decoder) from
-    /// `SplitMix64(seed:)`. The same architecture and seed always give the same weights.
+    /// A new backbone with seeded random weights: `RandomWeights.backbone(_:seed:)` of
+    /// FaceletModel (He-normal weights, zero biases). Equal architectures and seeds give equal
+    /// weights.
+    ///
+    /// - Throws: `.unsupportedArchitecture` when the architecture is invalid or uses an op
+    ///   training does not support.
     public static func seeded(_ architecture: Architecture, seed: UInt64)
         throws(TrainingError) -> TrainableBackbone {
-        var random = SplitMix64(seed: seed)
-        var tensors: [String: Tensor] = [:]
-        for op in architecture.encoder + architecture.decoder {
-            guard case .conv(let spec) = op else { continue }
-            tensors.merge(heNormal(spec, random: &random)) { _, new in new }
+        let package: Package
+        do {
+            package = try RandomWeights.backbone(architecture, seed: seed).package
+        } catch {
+            throw TrainingError(.unsupportedArchitecture,
+                                "cannot make random weights for the architecture: \(error)")
         }
-        return try TrainableBackbone(architecture: architecture, tensors: tensors)
+        return try TrainableBackbone(package: package)
     }
 
     /// A backbone that keeps `encoderSource`'s encoder (imported weights) and starts the
@@ -40,7 +44,7 @@ extension TrainableBackbone {
         throws(TrainingError) -> TrainableBackbone {
         let source = try TrainableBackbone(package: encoderSource)
         var tensors = source.encoderTensors
-        var random = SplitMix64(seed: seed)
+        var random = TrainingRandom(seed: seed)
         for op in source.architecture.decoder {
             guard case .conv(let spec) = op else { continue }
             tensors.merge(heNormal(spec, random: &random)) { _, new in new }
@@ -76,7 +80,7 @@ extension TrainableBackbone {
         return result
     }
 
-    private static func heNormal(_ spec: ConvSpec, random: inout SplitMix64) -> [String: Tensor] {
+    private static func heNormal(_ spec: ConvSpec, random: inout TrainingRandom) -> [String: Tensor] {
         let fanIn = spec.in * spec.kernel * spec.kernel
         let gain: Float = spec.activation == .relu ? 2 : 1
         let deviation = (gain / Float(max(1, fanIn))).squareRoot()
