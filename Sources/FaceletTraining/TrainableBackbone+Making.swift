@@ -36,18 +36,17 @@ extension TrainableBackbone {
     }
 
     /// A backbone that keeps `encoderSource`'s encoder (imported weights) and starts the
-    /// decoder from seeded random weights (see `seeded(_:seed:)`).
+    /// decoder from seeded random weights (the decoder of `seeded(_:seed:)`).
     ///
     /// - Throws: `.backboneMismatch` when the package is not a backbone,
     ///   `.unsupportedArchitecture` when training cannot run its architecture.
     public static func freshDecoder(encoderFrom encoderSource: Package, seed: UInt64)
         throws(TrainingError) -> TrainableBackbone {
         let source = try TrainableBackbone(package: encoderSource)
+        let random = try seeded(source.architecture, seed: seed)
         var tensors = source.encoderTensors
-        var random = TrainingRandom(seed: seed)
-        for op in source.architecture.decoder {
-            guard case .conv(let spec) = op else { continue }
-            tensors.merge(heNormal(spec, random: &random)) { _, new in new }
+        for (name, tensor) in zip(random.decoderParameterNames, random.decoderParameters) {
+            tensors[name] = tensor
         }
         return try TrainableBackbone(architecture: source.architecture, tensors: tensors)
     }
@@ -78,15 +77,5 @@ extension TrainableBackbone {
             result[tensor.name] = Tensor(shape: tensor.shape, data: tensor.floats())
         }
         return result
-    }
-
-    private static func heNormal(_ spec: ConvSpec, random: inout TrainingRandom) -> [String: Tensor] {
-        let fanIn = spec.in * spec.kernel * spec.kernel
-        let gain: Float = spec.activation == .relu ? 2 : 1
-        let deviation = (gain / Float(max(1, fanIn))).squareRoot()
-        let shape = [spec.out, spec.in, spec.kernel, spec.kernel]
-        var weight = Tensor(zeros: shape)
-        for i in weight.data.indices { weight.data[i] = deviation * random.nextGaussian() }
-        return [spec.name + ".weight": weight, spec.name + ".bias": Tensor(zeros: [spec.out])]
     }
 }

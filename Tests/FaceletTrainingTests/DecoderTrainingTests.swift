@@ -39,14 +39,14 @@ import Testing
         return network.reconstructionLoss(x, featureWeight: 0.1).loss.total
     }
 
-    @Test func shortTrainingOnRealCropsHalvesTheLoss() throws {
+    @Test func fortyStepsOnRealCropsCutTheLossByAtLeastFifteenPercent() throws {
         let trainer = try DecoderTrainer(backbone: try Self.backbone(), photos: try Self.photos(),
                                          options: Self.options(steps: 40))
         let before = Self.fixedBatchLoss(trainer.backbone, trainer)
         var reported: [DecoderTrainingProgress] = []
         let result = try trainer.run { reported.append($0) }
         let after = Self.fixedBatchLoss(result.backbone, trainer)
-        #expect(after < 0.9 * before, "loss on a fixed batch: \(before) before, \(after) after")
+        #expect(after < 0.85 * before, "loss on a fixed batch: \(before) before, \(after) after")
         #expect(reported.map(\.step) == Array(1...40))
         #expect(reported.last?.remainingSeconds == 0)
         #expect(result.steps == 40)
