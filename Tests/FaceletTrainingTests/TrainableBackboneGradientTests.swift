@@ -120,6 +120,41 @@ import Testing
         Self.checkDecoderGradients(backbone, featureWeight: 0.5, seed: 3)
     }
 
+    @Test func shiftedFeatureConsistencyGradientsMatchFiniteDifferences() throws {
+        let backbone = try Self.network(output: .difference)
+        let x = Self.images(seed: 21)
+        let psi = backbone.encode(x)
+        let shifted = psi.map { level in
+            Ops.addScaled(level, Ops.addScaled(DecoderTrainer.rotatedBatch(level), level,
+                                               scale: -1), scale: 0.7)
+        }
+        let gradients = backbone.objective(images: x, decodeFrom: shifted,
+                                           featureTargets: shifted, pixelWeight: 0,
+                                           featureWeight: 1).gradients
+        func loss(_ network: TrainableBackbone) -> Double {
+            let r = network.decode(shifted)
+            var total = 0.0
+            for (level, feature) in network.encode(r).enumerated() {
+                total += Self.meanSquare(feature, shifted[level])
+            }
+            return total
+        }
+        var random = TrainingRandom(seed: 22)
+        for index in backbone.decoderParameters.indices {
+            let scale = gradients[index].data.map(abs).max() ?? 0
+            let i = random.nextInt(below: backbone.decoderParameters[index].count)
+            let numeric = Self.finiteDifferences { value in
+                var moved = backbone
+                moved.decoderParameters[index].data[i] += value
+                return loss(moved)
+            }
+            let analytic = gradients[index].data[i]
+            let name = backbone.decoderParameterNames[index]
+            #expect(Self.agrees(analytic, numeric, scale: scale),
+                    "\(name)[\(i)]: analytic \(analytic), numeric \(numeric)")
+        }
+    }
+
     @Test(arguments: [FaceletPackage.Padding.zero, .reflect])
     func encoderInputGradientMatchesFiniteDifferences(padding: FaceletPackage.Padding) throws {
         let backbone = try Self.network(padding: padding)
