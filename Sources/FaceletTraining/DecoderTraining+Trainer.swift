@@ -83,6 +83,11 @@ public struct DecoderTrainer: Sendable {
             }
             var values = network.decoderParameters.map(\.data)
             optimizer.update(&values, gradients: gradients.map(\.data))
+            guard values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                throw TrainingError(.nonFiniteLoss, "the decoder's parameters became NaN or "
+                                        + "infinite at step \(step + 1); lower the learning "
+                                        + "rate (\(options.learningRate))")
+            }
             for index in values.indices { network.decoderParameters[index].data = values[index] }
             step += 1
             lastLoss = loss

@@ -134,6 +134,22 @@ import Testing
         #expect(psnr > 0 && psnr < 60)
     }
 
+    @Test func explodingLossStopsWithNonFiniteLossError() throws {
+        var options = Self.options(steps: 6)
+        options.learningRate = 1e6
+        let checkpoint = Self.temporaryFile()
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let error = #expect(throws: TrainingError.self) {
+            try DecoderTrainer(backbone: try Self.backbone(), photos: try Self.photos(),
+                               options: options).run(checkpoint: checkpoint)
+        }
+        #expect(error?.code == .nonFiniteLoss)
+        // The checkpoints written before the failure hold finite parameters only.
+        if let saved = try DecoderCheckpoint.read(from: checkpoint) {
+            #expect(saved.parameters.allSatisfy { $0.data.allSatisfy(\.isFinite) })
+        }
+    }
+
     @Test(arguments: [
         (DecoderTrainingOptions(steps: 0), "steps"),
         (DecoderTrainingOptions(batchSize: 0), "batch"),
