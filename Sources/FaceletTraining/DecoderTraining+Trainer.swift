@@ -74,6 +74,7 @@ public struct DecoderTrainer: Sendable {
         let last = min(options.steps, stopAfter ?? options.steps)
         let started = Date()
         let firstStep = step
+        var evaluated: (step: Int, psnr: Double)?
         while step < last {
             let (loss, gradients, psnr) = trainingStep(network, step: step)
             guard loss.total.isFinite else {
@@ -97,6 +98,7 @@ public struct DecoderTrainer: Sendable {
                step % options.evaluationInterval == 0 || step == options.steps {
                 heldOutPSNR = network.reconstructionPSNR(heldOutImages,
                                                          batchSize: options.batchSize)
+                evaluated = heldOutPSNR.map { (step, $0) }
             }
             let elapsed = Date().timeIntervalSince(started)
             let perStep = elapsed / Double(step - firstStep)
@@ -111,7 +113,7 @@ public struct DecoderTrainer: Sendable {
         }
 
         let finalLoss = lastLoss ?? DecoderLoss(total: 0, pixel: 0, features: [])
-        let heldOutPSNR = heldOutImages.map {
+        let heldOutPSNR = evaluated?.step == step ? evaluated?.psnr : heldOutImages.map {
             network.reconstructionPSNR($0, batchSize: options.batchSize)
         }
         return DecoderTrainingResult(
