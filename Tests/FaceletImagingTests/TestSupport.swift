@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import FaceletImaging
 
 /// Paths of the repository and the shared test photos, found from this file's location.
@@ -114,12 +115,16 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// Runs `body` and returns the `ImageError` it throws, or nil if it did not throw.
-func imageError<T>(_ body: () throws(ImageError) -> T) -> ImageError? {
+/// Runs `body` and returns the `ImageError` it throws, or nil if it did not throw; any other
+/// error is recorded as a test issue.
+func imageError<T>(_ body: () throws -> T) -> ImageError? {
     do {
         _ = try body()
         return nil
-    } catch {
+    } catch let error as ImageError {
         return error
+    } catch {
+        Issue.record("expected an ImageError, got \(error)")
+        return nil
     }
 }
