@@ -52,7 +52,8 @@ let package = Package(
                                "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
 
-        .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"]),
+        .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"],
+                    exclude: ["Reference"]),
         .testTarget(name: "FaceletPackageTests", dependencies: ["FaceletPackage"],
                     exclude: ["Python"]),
         .testTarget(name: "FaceletImagingTests", dependencies: ["FaceletImaging"],

@@ -13,10 +13,12 @@ struct ConvolutionLayout: Sendable {
     let width: Int
     let kernel: Int
     let padding: Padding
+    /// The floats one band's column buffer may hold (at least one row is always taken).
+    let bandBudget: Int
 
-    /// The floats one band buffer may hold before rows are split into another band: 2^21
-    /// (8 MiB), so a band stays near the caches while the product stays wide enough for sgemm.
-    static let bandBudget = 1 << 21
+    /// The default band budget: 2^21 floats (8 MiB), so a band stays near the caches while the
+    /// product stays wide enough for sgemm.
+    static let defaultBandBudget = 1 << 21
 
     var pad: Int { kernel / 2 }
     var plane: Int { height * width }
@@ -26,10 +28,11 @@ struct ConvolutionLayout: Sendable {
     /// The number of output rows per band so a column buffer stays within `bandBudget`.
     var bandRows: Int {
         if kernel == 1 { return height }
-        return max(1, min(height, ConvolutionLayout.bandBudget / max(1, patch * width)))
+        return max(1, min(height, bandBudget / max(1, patch * width)))
     }
 
-    init(inChannels: Int, height: Int, width: Int, kernel: Int, padding: Padding) {
+    init(inChannels: Int, height: Int, width: Int, kernel: Int, padding: Padding,
+         bandBudget: Int = ConvolutionLayout.defaultBandBudget) {
         precondition(kernel >= 1 && kernel % 2 == 1, "conv2d: kernel \(kernel) must be odd")
         let pad = kernel / 2
         if pad > 0 {
@@ -50,6 +53,7 @@ struct ConvolutionLayout: Sendable {
         self.width = width
         self.kernel = kernel
         self.padding = padding
+        self.bandBudget = bandBudget
     }
 
     /// The interior columns `lo..<hi` of kernel column `kx`, whose source `ox + kx - p` lies

@@ -13,6 +13,15 @@ extension Gradients {
     public static func conv2d(_ x: Tensor, weight: Tensor, padding: Padding, gradOutput: Tensor,
                               needInputGradient: Bool)
         -> (input: Tensor?, weight: Tensor, bias: Tensor) {
+        conv2d(x, weight: weight, padding: padding, gradOutput: gradOutput,
+               needInputGradient: needInputGradient,
+               bandBudget: ConvolutionLayout.defaultBandBudget)
+    }
+
+    /// `conv2d` backward with an explicit band budget (floats per column buffer), for tests.
+    static func conv2d(_ x: Tensor, weight: Tensor, padding: Padding, gradOutput: Tensor,
+                       needInputGradient: Bool, bandBudget: Int)
+        -> (input: Tensor?, weight: Tensor, bias: Tensor) {
         precondition(weight.rank == 4 && x.rank == 4 && weight.shape[1] == x.shape[1]
                         && weight.shape[2] == weight.shape[3] && weight.shape[0] >= 1
                         && x.shape[1] >= 1,
@@ -22,7 +31,8 @@ extension Gradients {
                      "conv2d backward: gradOutput \(gradOutput.shape) is not "
                         + "\([x.n, outChannels, x.h, x.w])")
         let layout = ConvolutionLayout(inChannels: x.c, height: x.h, width: x.w,
-                                       kernel: weight.shape[2], padding: padding)
+                                       kernel: weight.shape[2], padding: padding,
+                                       bandBudget: bandBudget)
         var gradInput = needInputGradient ? Tensor(zeros: x.shape) : nil
         var gradWeight = Tensor(zeros: weight.shape)
         let gradBias = biasGradient(gradOutput)

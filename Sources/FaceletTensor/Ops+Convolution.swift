@@ -11,6 +11,14 @@ extension Ops {
     ///   `H >= 2` and `W >= 2` (in general `H, W > k / 2`).
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, padding: Padding,
                               relu: Bool = false) -> Tensor {
+        conv2d(x, weight: weight, bias: bias, padding: padding, relu: relu,
+               bandBudget: ConvolutionLayout.defaultBandBudget)
+    }
+
+    /// `conv2d` with an explicit band budget (floats per column buffer), so tests can force
+    /// many bands on small images.
+    static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, padding: Padding,
+                       relu: Bool, bandBudget: Int) -> Tensor {
         precondition(weight.rank == 4 && x.rank == 4 && weight.shape[1] == x.shape[1]
                         && weight.shape[2] == weight.shape[3] && weight.shape[0] >= 1
                         && x.shape[1] >= 1,
@@ -21,7 +29,8 @@ extension Ops {
                          "conv2d: bias has \(bias.count) elements, expected \(outChannels)")
         }
         let layout = ConvolutionLayout(inChannels: x.c, height: x.h, width: x.w,
-                                       kernel: weight.shape[2], padding: padding)
+                                       kernel: weight.shape[2], padding: padding,
+                                       bandBudget: bandBudget)
         var out = Tensor(zeros: [x.n, outChannels, x.h, x.w])
         guard out.count > 0 else { return out }
 

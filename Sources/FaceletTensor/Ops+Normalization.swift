@@ -1,3 +1,6 @@
+// Glibc brings the libm link that Double.squareRoot needs in debug builds.
+import Glibc
+
 extension Ops {
     /// Batch normalisation with given statistics, per channel `c`:
     /// `y = (x - mean[c]) / sqrt(variance[c] + epsilon) * gamma[c] + beta[c]`.
