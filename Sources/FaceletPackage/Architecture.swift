@@ -180,7 +180,8 @@ public enum LayerOp: Codable, Sendable, Equatable {
         switch op {
         case "conv": self = .conv(try ConvSpec(from: decoder))
         case "maxpool": self = .maxpool
-        case "upsample": self = .upsample(mode: try container.decode(UpsampleMode.self, forKey: .mode))
+        case "upsample":
+            self = .upsample(mode: try container.decode(UpsampleMode.self, forKey: .mode))
         case "tap": self = .tap(level: try container.decode(String.self, forKey: .level))
         case "input": self = .input(level: try container.decode(String.self, forKey: .level))
         case "merge":

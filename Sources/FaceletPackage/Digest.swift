@@ -69,7 +69,8 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// Whether `text` is exactly 64 lowercase hex digits.
     static func isHex64(_ text: String) -> Bool {
         let utf8 = text.utf8
-        return utf8.count == 64 && utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+        return utf8.count == 64
+            && utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     /// Lowercase hex of raw digest bytes.

@@ -117,6 +117,8 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     /// The canonical JSON of the manifest (docs/format.md, "The content digest"): keys sorted by
     /// code point, no insignificant white space, `/` not escaped, absent fields omitted.
+    ///
+    /// Every number must be finite (`validate()` ensures it); a NaN is a programmer error.
     public func canonicalJSON() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -164,8 +166,9 @@ public struct Manifest: Codable, Sendable, Equatable {
             throw PackageError(.badManifest, "\"levels\" names a level twice",
                                context: ["levels": levels.joined(separator: ",")])
         }
-        for level in levels {
-            try TensorName.validate(level + ".0.weight")
+        for level in levels where level.isEmpty || level.utf8.count > 64 {
+            throw PackageError(.badManifest, "a level name must be 1-64 bytes",
+                               context: ["level": String(level.prefix(80))])
         }
         guard let bank, bank.padding.count == 3,
               bank.padding.allSatisfy({ $0 == .zero || $0 == .reflect }) else {

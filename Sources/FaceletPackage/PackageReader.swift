@@ -28,11 +28,10 @@ public enum PackageReader {
     /// Reads a package from its bytes.
     /// - Throws: `PackageError` with the code of the first rule the content breaks.
     public static func read(_ data: Data) throws(PackageError) -> Package {
-        let data = Data(data)  // rebase so indices start at 0
         let (header, dataStart) = try splitHeader(data)
         let parsed = try HeaderParser.parse(header)
         let manifest = try readManifest(parsed.metadata)
-        let dataLength = data.count - dataStart
+        let dataLength = data.endIndex - dataStart
         let layouts = try parsed.entries.map { entry throws(PackageError) in
             try TensorLayout(entry, dataLength: dataLength)
         }
@@ -52,7 +51,8 @@ public enum PackageReader {
 
     // MARK: - Steps
 
-    /// Splits off the header bytes; returns them and where the data section starts.
+    /// Splits off the header bytes; returns them and the index where the data section starts.
+    /// (`data` may be a slice, so every index is taken relative to `data.startIndex`.)
     private static func splitHeader(_ data: Data) throws(PackageError) -> (Data, Int) {
         guard data.count >= 8 else {
             throw PackageError(.truncated,
@@ -61,7 +61,7 @@ public enum PackageReader {
         }
         var length: UInt64 = 0
         for index in (0..<8).reversed() {
-            length = length << 8 | UInt64(data[index])
+            length = length << 8 | UInt64(data[data.startIndex + index])
         }
         guard length <= UInt64(maxHeaderBytes) else {
             throw PackageError(.headerTooLarge,
@@ -69,14 +69,14 @@ public enum PackageReader {
                                + " corrupt or not a package",
                                context: ["header.length": String(length)])
         }
-        let end = 8 + Int(length)
-        guard end <= data.count else {
+        let end = data.startIndex + 8 + Int(length)
+        guard end <= data.endIndex else {
             throw PackageError(.truncated,
                                "the header needs \(length) bytes but the file ends after"
                                + " \(data.count - 8); the file was cut short",
                                context: ["header.length": String(length)])
         }
-        return (data.subdata(in: 8..<end), end)
+        return (data.subdata(in: (data.startIndex + 8)..<end), end)
     }
 
     /// Checks the Facelet metadata and decodes and validates the manifest.

@@ -49,7 +49,7 @@ public struct PackageTensor: Sendable, Equatable {
         self.name = name
         self.dtype = dtype
         self.shape = shape
-        self.bytes = Data(bytes)
+        self.bytes = bytes.startIndex == 0 ? bytes : Data(bytes)  // rebase slices
         self.sha256 = sha256
     }
 
@@ -71,7 +71,20 @@ public struct PackageTensor: Sendable, Equatable {
     public func floats() -> [Float] {
         let count = elementCount
         return bytes.withUnsafeBytes { raw in
-            (0..<count).map { Self.element(raw, at: $0, dtype: dtype) }
+            [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                if dtype == .f32, UInt32(1).littleEndian == 1, let source = raw.baseAddress,
+                   let target = out.baseAddress {
+                    // Little-endian host: the stored bytes are the floats.
+                    UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: count * 4)
+                } else {
+                    var index = 0
+                    while index < count {
+                        out[index] = Self.element(raw, at: index, dtype: dtype)
+                        index += 1
+                    }
+                }
+                initialized = count
+            }
         }
     }
 

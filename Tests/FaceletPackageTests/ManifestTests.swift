@@ -60,6 +60,7 @@ import Testing
         ("bank without levels", { $0.levels = nil }, .badManifest),
         ("bank with empty levels", { $0.levels = [] }, .badManifest),
         ("bank with a level twice", { $0.levels = ["relu3_1", "relu3_1"] }, .badManifest),
+        ("bank with an empty level name", { $0.levels = [""] }, .badManifest),
         ("bank without description", { $0.bank = nil }, .badManifest),
         ("bank with two paddings", { $0.bank = BankDescription(padding: [.zero, .zero]) },
          .badManifest),

@@ -59,7 +59,8 @@ import Testing
         #expect(readCode(data) == .badJSON)
     }
 
-    @Test(arguments: ["", "{", "not json", "{\"a\":1,}", "{\"a\":[1 , ]}", "[1,2]", "\"text\"", "42"])
+    @Test(arguments: ["", "{", "not json", "{\"a\":1,}", "{\"a\":[1 , ]}", "[1,2]",
+                      "\"text\"", "42"])
     func refusesHeaderThatIsNotAJSONObject(_ header: String) {
         #expect(readCode(Fixtures.raw(header: header, data: [])) == .badJSON)
     }

@@ -27,6 +27,14 @@ import Testing
         #expect(shapes == Fixtures.architecture.expectedTensors())
     }
 
+    @Test func readsFromADataSlice() throws {
+        let (data, written) = try Fixtures.bank()
+        let padded = Data([9, 9, 9]) + data + Data([7])
+        let slice = padded[3..<(padded.count - 1)]
+        #expect(try PackageReader.read(slice).contentDigest == written.contentDigest)
+        #expect(code { _ = try PackageReader.read(padded[3...]) } == .gap)
+    }
+
     @Test func writerIsDeterministicWhateverTheTensorOrder() throws {
         let tensors = Fixtures.bankTensors()
         let a = try PackageWriter.encode(Fixtures.bankManifest(), tensors: tensors).data
