@@ -36,6 +36,14 @@ public enum ImageCodec {
     /// Reads a file and decodes it as `decode(_:limits:)` does; errors carry the path.
     public static func decode(contentsOf url: URL,
                               limits: DecodeLimits = .default) throws(ImageError) -> RGBImage {
+        // No PNG or JPEG within the pixel limit needs more than about 9 bytes a pixel (16-bit
+        // RGBA stored uncompressed), so a bigger file is refused before it is read.
+        let (budget, overflow) = limits.maxPixels.multipliedReportingOverflow(by: 9)
+        if !overflow, let size = try? FileManager.default.attributesOfItem(atPath: url.path)[
+            .size] as? Int, size > budget + (16 << 20) {
+            throw ImageError(.tooLarge, "the file is \(size) bytes, more than any photo within "
+                                + "the \(limits.maxPixels)-pixel limit needs", path: url.path)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url)
@@ -55,7 +63,10 @@ public enum ImageCodec {
         try PNGCodec.encode(image)
     }
 
-    /// Encodes as a baseline JPEG at `quality` (1...100); 4:4:4 chroma from 90 up, else 4:2:0.
+    /// Encodes as a baseline JPEG at `quality`; 4:4:4 chroma from 90 up, else 4:2:0.
+    ///
+    /// - Precondition: `quality` is in 1...100 (validate user input before calling).
+    /// - Throws: `ImageError` `.encodeFailed` (e.g. a side longer than 65500 pixels).
     public static func encodeJPEG(_ image: RGBImage, quality: Int = 92) throws(ImageError) -> Data {
         try JPEGCodec.encode(image, quality: quality)
     }

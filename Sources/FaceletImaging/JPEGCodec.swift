@@ -12,6 +12,10 @@ enum JPEGCodec {
         if let width = structure.width, let height = structure.height {
             try limits.check(width: width, height: height, format: .jpeg)
         }
+        if let why = structure.unsupportedFrame {
+            throw ImageError(.unsupported, "\(why); save the photo as an ordinary 8-bit JPEG "
+                                + "or as PNG")
+        }
         switch structure.ending {
         case .complete: break
         case .truncated:
@@ -97,12 +101,14 @@ enum JPEGCodec {
                                   inverted: Bool) -> RGBImage {
         let count = width * height
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let scale: Float = 1 / 255
+        let unit = RGBImage.unitOfByte
         for index in 0..<count {
-            var ink = (0..<4).map { Float(cmyk[4 * index + $0]) * scale }
-            if !inverted { ink = ink.map { 1 - $0 } }
+            // Inverted storage holds 1 - ink, which is what R = (1 - C)(1 - K) needs.
+            let black = unit[Int(inverted ? cmyk[4 * index + 3] : 255 - cmyk[4 * index + 3])]
             for channel in 0..<3 {
-                pixels[channel * count + index] = ink[channel] * ink[3]
+                let stored = cmyk[4 * index + channel]
+                pixels[channel * count + index] = unit[Int(inverted ? stored : 255 - stored)]
+                    * black
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)

@@ -17,6 +17,8 @@ struct JPEGStructure {
     var width: Int?
     /// Height from the first SOF segment (0 would mean "in a DNL marker", which is refused).
     var height: Int?
+    /// Why the frame cannot be decoded by the 8-bit TurboJPEG API, if it cannot.
+    var unsupportedFrame: String?
     /// The TIFF data of the first `Exif\0\0` APP1 segment, as offsets into the file.
     var exif: Range<Int>?
     /// True if an Adobe APP14 segment is present (CMYK data is then stored inverted).
@@ -61,6 +63,11 @@ struct JPEGStructure {
                 }
                 result.width = Int(width)
                 result.height = Int(height)
+                if marker & 0x03 == 0x03 {
+                    result.unsupportedFrame = "lossless JPEG is not supported"
+                } else if let precision = reader.u8(body), precision != 8 {
+                    result.unsupportedFrame = "\(precision)-bit JPEG is not supported"
+                }
             }
             guard bodyEnd <= bytes.count else { return result }
             if marker == 0xE1, result.exif == nil,

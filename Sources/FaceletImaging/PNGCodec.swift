@@ -42,11 +42,16 @@ enum PNGCodec {
 
     /// 16-bit files are read at 16 bits through the "linear" format.
     ///
-    /// > "PNG files with 16-bit components are assumed to be linear unless they have a gAMA
-    /// > chunk" (the simplified API's rule). Every other decoder takes such samples as sRGB,
-    /// > like 8-bit ones, and so do we: without a gAMA/sRGB/iCCP chunk the linear read hands
-    /// > back the stored values untouched. With one, libpng converts to linear light and
-    /// > `fromLinear` re-encodes with gamma 1/2.2. Linear output is premultiplied by alpha.
+    /// png.h on `PNG_IMAGE_FLAG_16BIT_sRGB`:
+    /// > If the flag is not set (the default) input 16-bit per component data is assumed to
+    /// > be linear.
+    ///
+    /// (when there is no gAMA or sRGB chunk). So without colour information the linear read
+    /// hands back the stored samples untouched, which we take as sRGB values like every other
+    /// decoder does. With a gAMA, sRGB or (sRGB) iCCP chunk libpng converts to linear light
+    /// and `fromLinear` re-encodes. Linear output is premultiplied by alpha.
+    // TODO: a 16-bit file whose only colour information is an iCCP profile libpng does not
+    // recognise as sRGB is not linearised by libpng, yet is re-encoded here (too bright).
     private static func finishSixteenBit(_ image: inout png_image, width: Int, height: Int,
                                          fromLinear: Bool) throws(ImageError) -> RGBImage {
         image.format = facelet_png_format_linear_rgb_alpha
@@ -122,12 +127,17 @@ enum PNGCodec {
                                            height: Int) -> RGBImage {
         let count = width * height
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let scale: Float = 1 / 255
-        for index in 0..<count {
-            let alpha = Float(rgba[4 * index + 3]) * scale
-            for channel in 0..<3 {
-                let value = Float(rgba[4 * index + channel]) * scale
-                pixels[channel * count + index] = value * alpha + (1 - alpha)
+        RGBImage.unitOfByte.withUnsafeBufferPointer { unit in
+            rgba.withUnsafeBufferPointer { rgba in
+                pixels.withUnsafeMutableBufferPointer { pixels in
+                    for index in 0..<count {
+                        let alpha = unit[Int(rgba[4 * index + 3])]
+                        for channel in 0..<3 {
+                            let value = unit[Int(rgba[4 * index + channel])]
+                            pixels[channel * count + index] = value * alpha + (1 - alpha)
+                        }
+                    }
+                }
             }
         }
         return RGBImage(width: width, height: height, pixels: pixels)

@@ -49,11 +49,14 @@ public struct RGBImage: Sendable, Equatable {
         let count = width * height
         precondition(bytes.count >= 3 * count, "interleaved buffer too small")
         var pixels = [Float](repeating: 0, count: 3 * count)
-        let scale: Float = 1 / 255
-        for index in 0..<count {
-            pixels[index] = Float(bytes[3 * index]) * scale
-            pixels[count + index] = Float(bytes[3 * index + 1]) * scale
-            pixels[2 * count + index] = Float(bytes[3 * index + 2]) * scale
+        Self.unitOfByte.withUnsafeBufferPointer { unit in
+            pixels.withUnsafeMutableBufferPointer { pixels in
+                for index in 0..<count {
+                    pixels[index] = unit[Int(bytes[3 * index])]
+                    pixels[count + index] = unit[Int(bytes[3 * index + 1])]
+                    pixels[2 * count + index] = unit[Int(bytes[3 * index + 2])]
+                }
+            }
         }
         self.init(width: width, height: height, pixels: pixels)
     }
@@ -62,13 +65,20 @@ public struct RGBImage: Sendable, Equatable {
     func interleavedRGB8() -> [UInt8] {
         let count = planeSize
         var bytes = [UInt8](repeating: 0, count: 3 * count)
-        for index in 0..<count {
-            for channel in 0..<3 {
-                bytes[3 * index + channel] = Self.quantize(pixels[channel * count + index])
+        pixels.withUnsafeBufferPointer { pixels in
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                for index in 0..<count {
+                    bytes[3 * index] = Self.quantize(pixels[index])
+                    bytes[3 * index + 1] = Self.quantize(pixels[count + index])
+                    bytes[3 * index + 2] = Self.quantize(pixels[2 * count + index])
+                }
             }
         }
         return bytes
     }
+
+    /// `Float(b) / 255` for every byte `b`, correctly rounded (multiplying by `1 / 255` is not).
+    static let unitOfByte: [Float] = (0...255).map { Float($0) / 255 }
 
     /// One sample in [0, 1] as an 8-bit value (rounded to nearest, NaN gives 0).
     static func quantize(_ value: Float) -> UInt8 {

@@ -39,27 +39,41 @@ public enum Resample {
                      vertical: AxisWeights(from: height, to: toHeight))
     }
 
-    /// Rows first, then columns.
+    /// Rows first, then columns. Raw buffers keep unoptimised (debug) builds usable on
+    /// photo-sized planes; every index comes from `AxisWeights`, which stays in range.
     private static func apply(_ plane: [Float], width: Int, height: Int,
                               horizontal: AxisWeights, vertical: AxisWeights) -> [Float] {
         let outWidth = horizontal.outputCount, outHeight = vertical.outputCount
         var rows = [Float](repeating: 0, count: outWidth * height)
-        for y in 0..<height {
-            let rowStart = y * width
-            for x in 0..<outWidth {
-                var sum: Float = 0
-                for tap in horizontal.taps(x) {
-                    sum += horizontal.weights[tap] * plane[rowStart + horizontal.indices[tap]]
+        plane.withUnsafeBufferPointer { source in
+            rows.withUnsafeMutableBufferPointer { rows in
+                horizontal.withBuffers { starts, indices, weights in
+                    for y in 0..<height {
+                        let input = y * width, output = y * outWidth
+                        for x in 0..<outWidth {
+                            var sum: Float = 0
+                            for tap in starts[x]..<starts[x + 1] {
+                                sum += weights[tap] * source[input + indices[tap]]
+                            }
+                            rows[output + x] = sum
+                        }
+                    }
                 }
-                rows[y * outWidth + x] = sum
             }
         }
         var out = [Float](repeating: 0, count: outWidth * outHeight)
-        for y in 0..<outHeight {
-            for tap in vertical.taps(y) {
-                let weight = vertical.weights[tap], sourceRow = vertical.indices[tap] * outWidth
-                for x in 0..<outWidth {
-                    out[y * outWidth + x] += weight * rows[sourceRow + x]
+        rows.withUnsafeBufferPointer { rows in
+            out.withUnsafeMutableBufferPointer { out in
+                vertical.withBuffers { starts, indices, weights in
+                    for y in 0..<outHeight {
+                        let output = y * outWidth
+                        for tap in starts[y]..<starts[y + 1] {
+                            let weight = weights[tap], input = indices[tap] * outWidth
+                            for x in 0..<outWidth {
+                                out[output + x] += weight * rows[input + x]
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -95,8 +109,15 @@ struct AxisWeights {
         }
     }
 
-    /// The tap range of output position `output`.
-    func taps(_ output: Int) -> Range<Int> { starts[output]..<starts[output + 1] }
+    /// Calls `body` with raw views of `starts`, `indices` and `weights`.
+    func withBuffers<R>(_ body: (UnsafeBufferPointer<Int>, UnsafeBufferPointer<Int>,
+                                 UnsafeBufferPointer<Float>) -> R) -> R {
+        starts.withUnsafeBufferPointer { starts in
+            indices.withUnsafeBufferPointer { indices in
+                weights.withUnsafeBufferPointer { weights in body(starts, indices, weights) }
+            }
+        }
+    }
 
     /// Output `i` covers input `[i * n / m, (i + 1) * n / m)`; each input pixel weighs the
     /// length of its overlap with that interval.

@@ -8,16 +8,16 @@ import Testing
 /// - `png8`: 1e-5, i.e. the exact 8-bit values (float rounding only);
 /// - `png16`: 1e-5, the exact 16-bit values (they are read at 16 bits, not reduced to 8);
 /// - `png16alpha`: 1e-4, alpha is premultiplied at 16 bits by libpng on the way;
-/// - `png16srgb`: 1.5/255, an sRGB-tagged 16-bit file goes through linear light and back
-///   (measured 1.2/255);
+/// - `png16srgb`: 1.5/255, a 16-bit file tagged sRGB (sRGB chunk or sRGB iCCP profile) goes
+///   through linear light and back (measured 1.2/255);
 /// - `jpeg`: 3/255 per sample and a mean under 0.25/255 against Pillow's own libjpeg-turbo
 ///   (identical output was measured with Pillow 13; another build may differ in the last bit).
 @Suite("Decoding photos against independent references")
 struct DecodeTests {
     static let pngCases = [
         "rgb8", "rgb8_interlaced", "rgba8", "gray8", "graya8", "palette8", "palette4_trns",
-        "gray1", "gray2", "gray8_key", "rgb16", "rgb16_srgb", "gray16", "rgba16", "graya16",
-        "single_pixel_png",
+        "gray1", "gray2", "gray8_key", "rgb16", "rgb16_srgb", "rgb16_iccp", "gray16", "rgba16",
+        "graya16", "single_pixel_png",
         "nasa_eileen_collins_astronaut",
     ]
     static let jpegCases = [

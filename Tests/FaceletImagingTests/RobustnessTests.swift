@@ -38,9 +38,10 @@ struct RobustnessTests {
 
     /// SOI, a frame header (SOF0) for 65535 x 65535 pixels (the largest JPEG can state),
     /// then a scan header and EOI: the size is refused before TurboJPEG sees the data.
-    static func jpegDeclaring(width: UInt16, height: UInt16, complete: Bool) -> Data {
+    static func jpegDeclaring(width: UInt16, height: UInt16, complete: Bool,
+                              frame: UInt8 = 0xC0, precision: UInt8 = 8) -> Data {
         var bytes: [UInt8] = [0xFF, 0xD8]
-        bytes += [0xFF, 0xC0, 0x00, 0x11, 0x08, UInt8(height >> 8), UInt8(height & 0xFF),
+        bytes += [0xFF, frame, 0x00, 0x11, precision, UInt8(height >> 8), UInt8(height & 0xFF),
                   UInt8(width >> 8), UInt8(width & 0xFF), 0x03,
                   0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]
         if complete {
@@ -56,6 +57,28 @@ struct RobustnessTests {
         let error = imageError { try ImageCodec.decode(data) }
         #expect(error?.code == .tooLarge)
         #expect(error?.message.contains("65535x65535") == true)
+    }
+
+    @Test("lossless and 12-bit JPEGs are refused as unsupported",
+          arguments: [(UInt8(0xC3), UInt8(8)), (0xC1, 12), (0xCB, 8)])
+    func refusesUnsupportedJPEGFrames(_ frame: (UInt8, UInt8)) {
+        let data = Self.jpegDeclaring(width: 8, height: 8, complete: true, frame: frame.0,
+                                      precision: frame.1)
+        #expect(imageError { try ImageCodec.decode(data) }?.code == .unsupported)
+    }
+
+    @Test("a file far bigger than any photo within the limit is refused before reading")
+    func refusesOversizedFile() throws {
+        let directory = try TestPaths.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("big.png")
+        try Data(PNGStructure.signature).write(to: url)
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.truncate(atOffset: 17 << 20)  // sparse: takes no disk space
+        try handle.close()
+        let limits = DecodeLimits(maxPixels: 1000)
+        let error = imageError { try ImageCodec.decode(contentsOf: url, limits: limits) }
+        #expect(error?.code == .tooLarge)
     }
 
     @Test("limits apply to the header: pixel budget and shortest side")

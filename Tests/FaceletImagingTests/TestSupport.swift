@@ -95,10 +95,14 @@ func differences(_ lhs: [Float], _ rhs: [Float]) -> (max: Float, mean: Float) {
     precondition(lhs.count == rhs.count, "sample counts differ")
     var largest: Float = 0
     var total: Double = 0
-    for (a, b) in zip(lhs, rhs) {
-        let difference = abs(a - b)
-        largest = max(largest, difference)
-        total += Double(difference)
+    lhs.withUnsafeBufferPointer { lhs in
+        rhs.withUnsafeBufferPointer { rhs in
+            for index in lhs.indices {
+                let difference = abs(lhs[index] - rhs[index])
+                largest = max(largest, difference)
+                total += Double(difference)
+            }
+        }
     }
     return (largest, Float(total / Double(max(lhs.count, 1))))
 }

@@ -89,11 +89,23 @@ def write_png(path, samples, color_type, bit_depth, palette=None, trns=None, int
     path.write_bytes(data)
 
 
+def chunk_payload(path, kind):
+    data = Path(path).read_bytes()
+    offset = 8
+    while offset + 8 <= len(data):
+        length, = struct.unpack(">I", data[offset:offset + 4])
+        if data[offset + 4:offset + 8] == kind:
+            return data[offset + 8:offset + 8 + length]
+        offset += 12 + length
+    raise ValueError(f"no {kind} chunk in {path}")
+
+
 def over_white(colour, alpha):
     return colour * alpha[..., None] + (1.0 - alpha[..., None])
 
 
-def png_cases(out, photo):
+def png_cases(out, photo_path):
+    photo = Image.open(photo_path)
     rng = np.random.default_rng(20180618)
     rgb8 = np.asarray(photo.resize((61, 45), Image.Resampling.BOX).convert("RGB"))
     height, width = rgb8.shape[:2]
@@ -157,6 +169,12 @@ def png_cases(out, photo):
     # An sRGB chunk makes libpng convert through linear light; the values must survive.
     write_png(out / "rgb16_srgb.png", rgb16, 2, 16, extra=[(b"sRGB", b"\x00")])
     add(out, "rgb16_srgb", "rgb16_srgb.png", "png16srgb", rgb16 / 65535.0)
+
+    # The astronaut's iCCP chunk (the common 3144-byte "sRGB IEC61966-2.1" profile), which
+    # libpng recognises as sRGB: it converts through linear light as for an sRGB chunk.
+    iccp = chunk_payload(photo_path, b"iCCP")
+    write_png(out / "rgb16_iccp.png", rgb16, 2, 16, extra=[(b"iCCP", iccp)])
+    add(out, "rgb16_iccp", "rgb16_iccp.png", "png16srgb", rgb16 / 65535.0)
 
     gray16 = np.clip(gray8.astype(np.int64) * 257 + noise[..., 0], 0, 65535).astype(np.uint16)
     write_png(out / "gray16.png", gray16, 0, 16)
@@ -247,7 +265,7 @@ def crafted_cases(out, faces):
 def main():
     faces, out = Path(sys.argv[1]), Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    png_cases(out, Image.open(faces / "nasa_eileen_collins_astronaut.png"))
+    png_cases(out, faces / "nasa_eileen_collins_astronaut.png")
     jpeg_cases(out, Image.open(faces / "usnavy_grace_hopper.jpg"))
     crafted_cases(out, faces)
     for real, kind in [("nasa_eileen_collins_astronaut.png", "png8"),

@@ -1,1 +1,0 @@
-// FaceletStore: placeholder until the module lands.

@@ -1,0 +1,192 @@
+import FaceletPackage
+import Foundation
+
+extension Store {
+    // MARK: - Tags
+
+    /// Points tag `tag` of the package at the version `reference` names (moving it if set).
+    ///
+    /// `latest` is reserved: the store keeps it on the highest version.
+    /// - Throws: `.invalidReference` for a malformed tag, `.reservedTag` for `latest`,
+    ///   `.notFound` if the version is not there.
+    public func tag(_ reference: Reference, as tag: String) throws(StoreError) {
+        do {
+            try Naming.validateTag(tag)
+        } catch {
+            throw StoreError(.invalidReference, "bad tag \"\(tag.replacingNULs)\": \(error.message)")
+        }
+        guard tag != Reference.latestTag else {
+            throw StoreError(.reservedTag,
+                             "the tag latest always points at the highest version and cannot "
+                                 + "be set by hand; choose another tag name")
+        }
+        try locked { () throws(StoreError) in
+            try database.transaction(.immediate) { () throws(StoreError) in
+                let (versionID, record) = try resolveRow(reference)
+                let previous = try database.firstRow(
+                    "SELECT v.id, v.version FROM tags t JOIN versions v ON v.id = t.version_id "
+                        + "JOIN packages p ON p.id = t.package_id WHERE p.name = ? AND t.tag = ?",
+                    [.text(record.name), .text(tag)]) { ($0.int64(0), $0.text(1)) }
+                if previous?.0 == versionID { return }
+                try database.run(
+                    "INSERT INTO tags (package_id, tag, version_id, updated_at) "
+                        + "SELECT package_id, ?, id, ? FROM versions WHERE id = ? "
+                        + "ON CONFLICT (package_id, tag) DO UPDATE SET "
+                        + "version_id = excluded.version_id, updated_at = excluded.updated_at",
+                    [.text(tag), .text(Timestamp.now()), .integer(versionID)])
+                var detail = ["version": record.version, "digest": record.digest.description]
+                if let previous { detail["previous"] = previous.1 }
+                try audit(.tag, "\(record.name)@\(tag)", detail)
+            }
+        }
+    }
+
+    // MARK: - Remove
+
+    /// Removes the version `reference` names, with its tags and thumbnails; `latest` moves to
+    /// the next highest version, and the package disappears with its last version. The blobs
+    /// stay until `gc` (other versions may share them).
+    /// - Throws: `.backboneInUse` naming the banks bound to a backbone version, `.notFound`.
+    public func remove(_ reference: Reference) throws(StoreError) {
+        try locked { () throws(StoreError) in
+            try database.transaction(.immediate) { () throws(StoreError) in
+                let (versionID, record) = try resolveRow(reference)
+                let bound = try database.rows(
+                    "SELECT p.name, v.version FROM versions v JOIN packages p "
+                        + "ON p.id = v.package_id WHERE v.backbone_digest = ?",
+                    [.text(record.digest.description)]) { "\($0.text(0)):\($0.text(1))" }
+                guard bound.isEmpty else {
+                    throw StoreError(
+                        .backboneInUse,
+                        "\(record.reference) is the backbone of "
+                            + "\(bound.sorted().joined(separator: ", ")); remove those banks first",
+                        digest: record.digest.description)
+                }
+                let packageID = try database.firstRow(
+                    "SELECT package_id FROM versions WHERE id = ?", [.integer(versionID)]
+                ) { $0.int64(0) } ?? 0
+                try database.run("DELETE FROM versions WHERE id = ?", [.integer(versionID)])
+                let remaining = try database.firstRow(
+                    "SELECT count(*) FROM versions WHERE package_id = ?", [.integer(packageID)]
+                ) { $0.int64(0) } ?? 0
+                if remaining == 0 {
+                    try database.run("DELETE FROM packages WHERE id = ?", [.integer(packageID)])
+                } else {
+                    try moveLatest(packageID: packageID)
+                }
+                try audit(.rm, record.reference, ["digest": record.digest.description])
+            }
+        }
+    }
+
+    // MARK: - Verify
+
+    /// Re-hashes every blob a version references and checks the database itself.
+    ///
+    /// Holds store.lock shared, so a concurrent gc cannot make a blob vanish mid-check.
+    public func verify() throws(StoreError) -> VerifyReport {
+        try locked { () throws(StoreError) in
+            let fileLock = try FileLock(path: lockFilePath, mode: .shared,
+                                        timeout: fileLockTimeout)
+            defer { withExtendedLifetime(fileLock) {} }
+            let users = try referencedBlobs()
+            var damaged: [DamagedBlob] = []
+            for (digest, versions) in users.sorted(by: { $0.key < $1.key }) {
+                let path = blobPath(digest)
+                guard FileSystem.fileSize(path) != nil else {
+                    damaged.append(DamagedBlob(digest: digest, path: path, missing: true,
+                                               actual: nil, versions: versions.sorted()))
+                    continue
+                }
+                let actual = Digest.sha256(try FileSystem.read(path))
+                if actual != digest {
+                    damaged.append(DamagedBlob(digest: digest, path: path, missing: false,
+                                               actual: actual, versions: versions.sorted()))
+                }
+            }
+            var problems = try database.rows("PRAGMA integrity_check") { $0.text(0) }
+                .filter { $0 != "ok" }
+            problems += try database.rows("PRAGMA foreign_key_check") {
+                "foreign key violation in \($0.text(0)) row \($0.int64(1)) -> \($0.text(2))"
+            }
+            let unreferenced = blobFiles().filter { users[$0.digest] == nil }.count
+            return VerifyReport(checkedBlobs: users.count, damaged: damaged,
+                                databaseProblems: problems, unreferencedBlobs: unreferenced)
+        }
+    }
+
+    // MARK: - Garbage collection
+
+    /// Removes blobs no version references and stray staging files from tmp/.
+    ///
+    /// Takes store.lock exclusive, so it waits for (and then excludes) every publish in
+    /// progress in any process: a publish's blobs are written and committed while it holds
+    /// the lock shared, so gc never sees them unreferenced.
+    public func gc() throws(StoreError) -> GCReport {
+        try locked { () throws(StoreError) in
+            let fileLock = try FileLock(path: lockFilePath, mode: .exclusive,
+                                        timeout: fileLockTimeout)
+            defer { withExtendedLifetime(fileLock) {} }
+            let referenced = try referencedBlobs()
+            var removed: [Digest] = []
+            var removedBytes: Int64 = 0
+            var kept = 0
+            for file in blobFiles() {
+                if referenced[file.digest] != nil {
+                    kept += 1
+                    continue
+                }
+                removedBytes += FileSystem.fileSize(file.path) ?? 0
+                try FileSystem.removeFile(file.path)
+                removed.append(file.digest)
+            }
+            var removedTemp: [String] = []
+            for name in FileSystem.list(tempDirectory) {
+                try FileSystem.removeFile("\(tempDirectory)/\(name)")
+                removedTemp.append(name)
+            }
+            try database.transaction(.immediate) { () throws(StoreError) in
+                try audit(.gc, "store", ["removed_blobs": String(removed.count),
+                                         "removed_bytes": String(removedBytes),
+                                         "removed_temp_files": String(removedTemp.count),
+                                         "kept_blobs": String(kept)])
+            }
+            return GCReport(removedBlobs: removed.sorted(), removedBytes: removedBytes,
+                            removedTempFiles: removedTemp, keptBlobs: kept)
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Every blob digest a version references → the `name:version`s referencing it.
+    func referencedBlobs() throws(StoreError) -> [Digest: [String]] {
+        try database.transaction(.deferred) { () throws(StoreError) in
+            var users: [Digest: Set<String>] = [:]
+            for table in ["version_tensors", "thumbnails"] {
+                let pairs = try database.rows(
+                    "SELECT DISTINCT b.blob_digest, p.name || ':' || v.version FROM \(table) b "
+                        + "JOIN versions v ON v.id = b.version_id "
+                        + "JOIN packages p ON p.id = v.package_id") { ($0.text(0), $0.text(1)) }
+                for (text, reference) in pairs {
+                    users[try Store.storedDigest(text), default: []].insert(reference)
+                }
+            }
+            return users.mapValues { Array($0) }
+        }
+    }
+
+    /// Every well-named blob file on disk. Files whose names are not a digest in the matching
+    /// prefix directory are not blobs and are left alone.
+    func blobFiles() -> [(digest: Digest, path: String)] {
+        var files: [(digest: Digest, path: String)] = []
+        for prefix in FileSystem.list(blobRoot) {
+            for name in FileSystem.list("\(blobRoot)/\(prefix)") where name.hasPrefix(prefix) {
+                guard name.utf8.count == 64, let digest = try? Digest(parsing: name) else {
+                    continue
+                }
+                files.append((digest, "\(blobRoot)/\(prefix)/\(name)"))
+            }
+        }
+        return files
+    }
+}

@@ -1,0 +1,265 @@
+import FaceletPackage
+import Foundation
+
+extension Store {
+    // MARK: - Publish
+
+    /// Adds a validated package (from `PackageReader` or `PackageWriter`) as a new version.
+    ///
+    /// Checks: a bank's backbone must be a backbone version in the store, and the bank must fit
+    /// it (`validateBank`); a name keeps its kind; a version is immutable (the same content
+    /// again is a no-op with `alreadyPresent`, different content is refused).
+    ///
+    /// All or nothing: the blobs are written first (staged in tmp/, fsynced, renamed, directory
+    /// fsynced; present ones skipped) while holding store.lock shared, so gc cannot remove them;
+    /// then one `BEGIN IMMEDIATE` transaction inserts every row, moves `latest` and appends the
+    /// audit entry. A crash before `COMMIT` leaves only invisible orphan blobs, which gc
+    /// removes. Republishing identical content ignores `thumbnails`.
+    /// - Throws: `StoreError` (`.backboneMissing`, `.invalidPackage`, `.versionConflict`,
+    ///   `.kindConflict`, `.busy`, `.io`, `.database`).
+    public func publish(
+        _ package: Package, thumbnails: [ThumbnailInput] = []
+    ) throws(StoreError) -> PublishOutcome {
+        try locked { () throws(StoreError) in
+            let manifest = package.manifest
+            let subject = "\(manifest.name):\(manifest.version)"
+            let unchanged = PublishOutcome(reference: subject, digest: package.contentDigest,
+                                           alreadyPresent: true)
+            try Store.checkThumbnails(thumbnails, manifest: manifest)
+
+            if try checkConflicts(package) { return unchanged }
+            if manifest.kind == .bank { try checkBackbone(of: package) }
+
+            let fileLock = try FileLock(path: lockFilePath, mode: .shared,
+                                        timeout: fileLockTimeout)
+            try reach(.lockAcquired)
+            for tensor in package.tensors {
+                try placeBlob(tensor.bytes, digest: tensor.sha256)
+            }
+            let thumbnailDigests = thumbnails.map { Digest.sha256($0.png) }
+            for (thumbnail, digest) in zip(thumbnails, thumbnailDigests) {
+                try placeBlob(thumbnail.png, digest: digest)
+            }
+            try reach(.blobsWritten)
+
+            let inserted = try database.transaction(.immediate) { () throws(StoreError) -> Bool in
+                try reach(.transactionBegun)
+                // Another connection may have published meanwhile: check again under the lock.
+                if try checkConflicts(package) { return false }
+                try insertRows(package, thumbnails: thumbnails, digests: thumbnailDigests)
+                return true
+            }
+            try reach(.committed)
+            withExtendedLifetime(fileLock) {}
+            return inserted
+                ? PublishOutcome(reference: subject, digest: package.contentDigest,
+                                 alreadyPresent: false)
+                : unchanged
+        }
+    }
+
+    /// Throws on a kind or version conflict; returns true when this exact content is already
+    /// published under its name and version.
+    private func checkConflicts(_ package: Package) throws(StoreError) -> Bool {
+        let manifest = package.manifest
+        let kindText = try database.firstRow(
+            "SELECT kind FROM packages WHERE name = ?", [.text(manifest.name)]) { $0.text(0) }
+        if let kindText, kindText != manifest.kind.rawValue {
+            throw StoreError(.kindConflict,
+                             "\(manifest.name) is already a \(kindText) in the store; a "
+                                 + "\(manifest.kind.rawValue) needs another name")
+        }
+        let existing = try database.firstRow(
+            "SELECT v.content_digest FROM versions v JOIN packages p ON p.id = v.package_id "
+                + "WHERE p.name = ? AND v.version = ?",
+            [.text(manifest.name), .text(manifest.version)]) { $0.text(0) }
+        guard let existing else { return false }
+        guard existing == package.contentDigest.description else {
+            throw StoreError(.versionConflict,
+                             "\(manifest.name):\(manifest.version) is already published with "
+                                 + "different content (\(existing)); versions are immutable, "
+                                 + "publish under a new version",
+                             digest: package.contentDigest.description)
+        }
+        return true
+    }
+
+    /// Checks that a bank's backbone is a backbone in the store and that the bank fits it.
+    private func checkBackbone(of bank: Package) throws(StoreError) {
+        guard let digest = bank.manifest.backbone else {
+            throw StoreError(.invalidPackage, "the bank's manifest names no backbone")
+        }
+        let kindText = try database.firstRow(
+            "SELECT p.kind FROM versions v JOIN packages p ON p.id = v.package_id "
+                + "WHERE v.content_digest = ?", [.text(digest.description)]) { $0.text(0) }
+        guard let kindText else {
+            throw StoreError(.backboneMissing,
+                             "backbone \(digest) is not in the store; publish the backbone first",
+                             digest: digest.description)
+        }
+        guard kindText == PackageKind.backbone.rawValue else {
+            throw StoreError(.invalidPackage,
+                             "the bank's backbone digest \(digest) names a bank, not a backbone",
+                             digest: digest.description)
+        }
+        // The manifest carries the architecture (levels and channels), which is all the bank
+        // check needs; the backbone's tensors are not re-read for every bank.
+        let (id, record) = try versionRow(digest: digest)
+        let manifestJSON = try database.firstRow(
+            "SELECT manifest_json FROM versions WHERE id = ?", [.integer(id)]) { $0.text(0) } ?? ""
+        let subject = "\(bank.manifest.name):\(bank.manifest.version)"
+        do {
+            let backbone = try Manifest.decode(Data(manifestJSON.utf8))
+            try validateBank(bank, againstBackbone: backbone, digest: digest)
+        } catch {
+            throw StoreError(.invalidPackage,
+                             "\(subject) does not fit backbone \(record.reference): \(error)",
+                             digest: digest.description)
+        }
+    }
+
+    /// Writes one immutable blob unless a complete one is already there.
+    ///
+    /// Staged in tmp/ (same file system), fsynced, renamed into place, then the directory is
+    /// fsynced so the new name survives power loss. Concurrent writers of the same blob both
+    /// succeed: rename replaces atomically with identical bytes.
+    private func placeBlob(_ data: Data, digest: Digest) throws(StoreError) {
+        let path = blobPath(digest)
+        if let size = FileSystem.fileSize(path), size == Int64(data.count) { return }
+        let directory = "\(blobRoot)/\(digest.hex.prefix(2))"
+        if !FileSystem.exists(directory) {
+            try FileSystem.makeDirectory(directory)
+            try FileSystem.syncDirectory(blobRoot)
+        }
+        let staged = "\(tempDirectory)/\(UUID().uuidString.lowercased()).blob"
+        try FileSystem.writeNewFile(data, to: staged)
+        try reach(.blobStaged)
+        do {
+            try FileSystem.rename(staged, to: path)
+        } catch {
+            try? FileSystem.removeFile(staged)
+            throw error
+        }
+        try FileSystem.syncDirectory(directory)
+        try reach(.blobPlaced)
+    }
+
+    /// Inserts the rows of a new version, moves `latest`, appends the audit entry.
+    private func insertRows(_ package: Package, thumbnails: [ThumbnailInput],
+                            digests: [Digest]) throws(StoreError) {
+        let manifest = package.manifest
+        let now = Timestamp.now()
+        try database.run(
+            "INSERT INTO packages (name, kind, created_at) VALUES (?, ?, ?) "
+                + "ON CONFLICT (name) DO NOTHING",
+            [.text(manifest.name), .text(manifest.kind.rawValue), .text(now)])
+        let packageID = try database.firstRow(
+            "SELECT id FROM packages WHERE name = ?", [.text(manifest.name)]) { $0.int64(0) } ?? 0
+
+        let byteSize = package.tensors.reduce(Int64(0)) { $0 + Int64($1.bytes.count) }
+        let manifestJSON = String(decoding: manifest.canonicalJSON(), as: UTF8.self)
+        try database.run(
+            "INSERT INTO versions (package_id, version, content_digest, manifest_json, "
+                + "backbone_digest, byte_size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [.integer(packageID), .text(manifest.version), .text(package.contentDigest.description),
+             .text(manifestJSON), .optionalText(manifest.backbone?.description),
+             .integer(byteSize), .text(now)])
+        let versionID = database.lastInsertRowID
+
+        let tensorInsert = try database.prepare(
+            "INSERT INTO version_tensors (version_id, name, dtype, shape, blob_digest, byte_size) "
+                + "VALUES (?, ?, ?, ?, ?, ?)")
+        for tensor in package.tensors {
+            try tensorInsert.bind([
+                .integer(versionID), .text(tensor.name), .text(tensor.dtype.rawValue),
+                .text(Store.formatShape(tensor.shape)), .text(tensor.sha256.description),
+                .integer(Int64(tensor.bytes.count)),
+            ])
+            while try tensorInsert.step() {}
+            tensorInsert.reset()
+        }
+        for (thumbnail, digest) in zip(thumbnails, digests) {
+            try database.run(
+                "INSERT INTO thumbnails (version_id, reference, level, blob_digest, stats_json) "
+                    + "VALUES (?, ?, ?, ?, ?)",
+                [.integer(versionID), .text(thumbnail.reference), .text(thumbnail.level),
+                 .text(digest.description), .text(thumbnail.statsJSON)])
+        }
+        try reach(.rowsInserted)
+
+        try moveLatest(packageID: packageID)
+        try reach(.latestMoved)
+
+        var detail = ["digest": package.contentDigest.description, "kind": manifest.kind.rawValue,
+                      "tensors": String(package.tensors.count), "bytes": String(byteSize)]
+        if let backbone = manifest.backbone { detail["backbone"] = backbone.description }
+        try audit(.publish, "\(manifest.name):\(manifest.version)", detail)
+        try reach(.auditAppended)
+    }
+
+    /// Points `latest` at the package's highest version (natural order), or drops it when the
+    /// package has no versions left.
+    func moveLatest(packageID: Int64) throws(StoreError) {
+        let versions = try database.rows(
+            "SELECT id, version FROM versions WHERE package_id = ?", [.integer(packageID)]
+        ) { ($0.int64(0), $0.text(1)) }
+        guard let top = versions.max(by: { NaturalOrder.less($0.1, $1.1) }) else {
+            try database.run("DELETE FROM tags WHERE package_id = ? AND tag = ?",
+                             [.integer(packageID), .text(Reference.latestTag)])
+            return
+        }
+        try database.run(
+            "INSERT INTO tags (package_id, tag, version_id, updated_at) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT (package_id, tag) DO UPDATE SET version_id = excluded.version_id, "
+                + "updated_at = excluded.updated_at WHERE tags.version_id != excluded.version_id",
+            [.integer(packageID), .text(Reference.latestTag), .integer(top.0),
+             .text(Timestamp.now())])
+    }
+
+    // MARK: - Thumbnail checks
+
+    /// The PNG file signature.
+    private static let pngSignature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// Refuses malformed thumbnails before anything is written.
+    static func checkThumbnails(_ thumbnails: [ThumbnailInput],
+                                manifest: Manifest) throws(StoreError) {
+        let levels = Set(manifest.levels ?? manifest.architecture?.levels.map(\.name) ?? [])
+            .union(["combined"])
+        var seen = Set<String>()
+        for thumbnail in thumbnails {
+            let reference = thumbnail.reference
+            let badCharacter = reference.unicodeScalars.contains {
+                $0 == "/" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7f
+            }
+            guard !reference.isEmpty, reference.utf8.count <= 128, !badCharacter,
+                  !reference.hasPrefix(".")
+            else {
+                throw StoreError(.invalidPackage,
+                                 "thumbnail reference photo name \"\(reference.replacingNULs)\" "
+                                     + "must be 1-128 characters without /, \\, control "
+                                     + "characters or a leading dot")
+            }
+            guard levels.contains(thumbnail.level) else {
+                throw StoreError(.invalidPackage,
+                                 "thumbnail level \(thumbnail.level) is not one of "
+                                     + "\(levels.sorted().joined(separator: ", "))")
+            }
+            guard seen.insert("\(reference)\u{0}\(thumbnail.level)").inserted else {
+                throw StoreError(.invalidPackage,
+                                 "two thumbnails for \(reference) at level \(thumbnail.level)")
+            }
+            guard thumbnail.png.starts(with: pngSignature) else {
+                throw StoreError(.invalidPackage,
+                                 "thumbnail \(reference)/\(thumbnail.level) is not a PNG file")
+            }
+            let stats = thumbnail.statsJSON.data(using: .utf8)
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) }
+            guard stats is [String: Any] else {
+                throw StoreError(.invalidPackage,
+                                 "thumbnail \(reference)/\(thumbnail.level) stats must be a "
+                                     + "JSON object")
+            }
+        }
+    }
+}
