@@ -10,8 +10,8 @@ extension Backbone {
     /// multiple is a multiple of the deepest stride); then every weight is checked for shape and
     /// converted to a tensor.
     ///
-    /// - Throws: `ModelError` (`model.wrong-kind`, `model.invalid-architecture`,
-    ///   `model.bad-tensor`).
+    /// - Throws: `ModelError` (`model.wrong_kind`, `model.invalid_architecture`,
+    ///   `model.bad_tensor`).
     public init(package: Package) throws(ModelError) {
         let manifest = package.manifest
         guard manifest.kind == .backbone else {
@@ -58,150 +58,31 @@ extension Backbone {
 
     // MARK: - Checking the description
 
-    /// Walks the description as shapes, and returns the deepest stride.
+    /// Checks the description (`Architecture.validate`, the rules of docs/architecture.md) and
+    /// returns the deepest stride any activation reaches, encoder or decoder, which the pad
+    /// multiple must divide so every pooling meets even sizes.
     private static func check(_ architecture: Architecture) throws(ModelError) -> Int {
-        let input = architecture.input
-        guard input.mean.count == 3, input.std.count == 3,
-              input.mean.allSatisfy({ $0.isFinite }),
-              input.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw .invalidArchitecture("input.mean and input.std need 3 finite values each, "
-                                       + "std positive")
+        do {
+            try architecture.validate()
+        } catch {
+            throw .invalidArchitecture(error.message)
         }
-        guard input.padMultiple >= 1, input.padMultiple <= 4096 else {
-            throw .invalidArchitecture("input.pad_multiple must be between 1 and 4096")
-        }
-        guard !architecture.levels.isEmpty else {
-            throw .invalidArchitecture("the architecture declares no level")
-        }
-        var declared: [String: LevelSpec] = [:]
-        for level in architecture.levels {
-            guard declared.updateValue(level, forKey: level.name) == nil else {
-                throw .invalidArchitecture("level '\(level.name)' is declared twice")
-            }
-            guard level.channels > 0, level.stride > 0 else {
-                throw .invalidArchitecture("level '\(level.name)' needs positive channels "
-                                           + "and stride")
-            }
-        }
-
-        var walk = ShapeWalk(channels: 3, stride: 1)
-        var tapped: Set<String> = []
-        for (index, op) in architecture.encoder.enumerated() {
-            let where_ = "encoder[\(index)]"
+        var deepest = 1
+        var stride = 1
+        for op in architecture.encoder + architecture.decoder {
             switch op {
-            case .tap(let name):
-                guard let level = declared[name] else {
-                    throw .invalidArchitecture("tap of undeclared level '\(name)'", op: where_)
-                }
-                guard tapped.insert(name).inserted else {
-                    throw .invalidArchitecture("level '\(name)' is tapped twice", op: where_)
-                }
-                guard walk.channels == level.channels, walk.stride == level.stride else {
-                    throw .invalidArchitecture(
-                        "level '\(name)' is declared with \(level.channels) channels at stride "
-                            + "\(level.stride) but tapped with \(walk.channels) at stride "
-                            + "\(walk.stride)", op: where_)
-                }
-            case .input, .merge:
-                throw .invalidArchitecture("'input' and 'merge' belong to the decoder", op: where_)
-            default:
-                try walk.apply(op, at: where_)
+            case .maxpool: stride *= 2
+            case .upsample: stride /= 2
+            case .input(let level): stride = architecture.level(named: level)?.stride ?? stride
+            default: break
             }
+            deepest = max(deepest, stride)
         }
-        let missing = architecture.levels.map(\.name).filter { !tapped.contains($0) }
-        guard missing.isEmpty else {
-            throw .invalidArchitecture("levels never tapped: \(missing.joined(separator: ", "))")
-        }
-        let deepest = walk.maximumStride
-
-        guard case .input(let first)? = architecture.decoder.first, let start = declared[first]
-        else {
-            throw .invalidArchitecture("the decoder must start with 'input' of a declared level")
-        }
-        walk = ShapeWalk(channels: start.channels, stride: start.stride)
-        for (index, op) in architecture.decoder.enumerated().dropFirst() {
-            let where_ = "decoder[\(index)]"
-            switch op {
-            case .merge(let name, let mode):
-                guard let level = declared[name] else {
-                    throw .invalidArchitecture("merge of undeclared level '\(name)'", op: where_)
-                }
-                guard walk.stride == level.stride else {
-                    throw .invalidArchitecture(
-                        "merge of '\(name)' (stride \(level.stride)) meets the decoder at stride "
-                            + "\(walk.stride)", op: where_)
-                }
-                if mode == .add {
-                    guard walk.channels == level.channels else {
-                        throw .invalidArchitecture(
-                            "merge add of '\(name)' (\(level.channels) channels) meets "
-                                + "\(walk.channels) channels", op: where_)
-                    }
-                } else {
-                    walk.channels += level.channels
-                }
-            case .tap, .input:
-                throw .invalidArchitecture("'tap' belongs to the encoder and 'input' comes "
-                                           + "first only", op: where_)
-            default:
-                try walk.apply(op, at: where_)
-            }
-        }
-        guard walk.channels == 3, walk.stride == 1 else {
-            throw .invalidArchitecture("the decoder ends with \(walk.channels) channels at stride "
-                                       + "\(walk.stride); it must end with 3 at stride 1")
-        }
-        guard input.padMultiple % deepest == 0 else {
-            throw .invalidArchitecture("input.pad_multiple \(input.padMultiple) is not a "
-                                       + "multiple of the deepest stride \(deepest)")
+        guard architecture.input.padMultiple % deepest == 0 else {
+            throw .invalidArchitecture("input.pad_multiple \(architecture.input.padMultiple) is "
+                                       + "not a multiple of the deepest stride \(deepest)")
         }
         return deepest
-    }
-}
-
-/// The channel count and stride of the activation while walking a description.
-private struct ShapeWalk {
-    var channels: Int
-    var stride: Int
-    var maximumStride = 1
-
-    init(channels: Int, stride: Int) {
-        self.channels = channels
-        self.stride = stride
-        maximumStride = stride
-    }
-
-    mutating func apply(_ op: LayerOp, at where_: String) throws(ModelError) {
-        switch op {
-        case .conv(let spec):
-            guard spec.in == channels else {
-                throw .invalidArchitecture("conv '\(spec.name)' takes \(spec.in) channels but "
-                                           + "receives \(channels)", op: where_)
-            }
-            guard spec.out > 0, spec.out <= 1 << 16, spec.kernel > 0, spec.kernel % 2 == 1,
-                  spec.kernel <= 15 else {
-                throw .invalidArchitecture("conv '\(spec.name)' needs an odd kernel up to 15 "
-                                           + "and 1 to 65536 output channels", op: where_)
-            }
-            guard spec.padding != .replicate else {
-                throw .invalidArchitecture("conv '\(spec.name)' padding must be zero or reflect",
-                                           op: where_)
-            }
-            channels = spec.out
-        case .maxpool:
-            guard stride <= 1 << 12 else {
-                throw .invalidArchitecture("too many poolings", op: where_)
-            }
-            stride *= 2
-            maximumStride = max(maximumStride, stride)
-        case .upsample:
-            guard stride % 2 == 0 else {
-                throw .invalidArchitecture("upsampling past the input's resolution", op: where_)
-            }
-            stride /= 2
-        case .tap, .input, .merge:
-            preconditionFailure("handled by the caller")
-        }
     }
 }
 
@@ -233,10 +114,10 @@ struct WeightReader {
         case .running?:
             let variance = try tensor(spec.name + ".bn.running_var", shape: channels)
             guard variance.data.allSatisfy({ $0 >= 0 }) else {
-                throw ModelError(code: "model.bad-tensor",
-                                 message: "tensor '\(spec.name).bn.running_var' holds a negative "
+                throw ModelError(.badTensor,
+                                 "tensor '\(spec.name).bn.running_var' holds a negative "
                                      + "variance; rebuild the package from valid statistics",
-                                 context: ["tensor": spec.name + ".bn.running_var"])
+                                 context: ["tensor.name": spec.name + ".bn.running_var"])
             }
             normalisation = .running(
                 gamma: try tensor(spec.name + ".bn.weight", shape: channels),

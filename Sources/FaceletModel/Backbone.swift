@@ -88,7 +88,13 @@ public struct Backbone: Sendable {
             case .input, .merge: preconditionFailure("decoder op in the encoder")
             }
         }
-        return FeatureSet(levels.map { ($0.name, tapped[$0.name] ?? Tensor(zeros: [0])) })
+        return FeatureSet(levels.map { level in
+            // The builder checked that the encoder taps every declared level.
+            guard let feature = tapped[level.name] else {
+                preconditionFailure("the encoder never tapped level '\(level.name)'")
+            }
+            return (level.name, feature)
+        })
     }
 
     /// Runs the decoder on (manipulated) features: the image in normalised space, before the

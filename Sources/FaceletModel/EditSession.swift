@@ -42,19 +42,25 @@ public struct EditSession: Sendable {
     /// `x + std · (D(ψ + λ·Δv) − D(ψ))`), clamped to [0, 1], the photo's size.
     ///
     /// - Parameters:
-    ///   - strength: λ; 0 gives exactly `Editor.reconstruct` of the photo.
+    ///   - strength: λ; 0 gives exactly `Editor.reconstruct` of the photo. Any finite value
+    ///     runs; callers check user input against the bank's `strength` range.
     ///   - levels: the levels whose Δv is applied (all of the bank's when nil); levels the bank
     ///     does not act on are ignored.
+    /// - Precondition: `strength` is finite.
     public func render(strength: Double, levels: Set<String>? = nil) -> RGBImage {
         let decoded = decodeEdited(strength: strength, levels: levels)
         let image = finish(decoded)
         let cropped = padding.crop(image)
-        let pixels = cropped.data.map { value -> Float in value > 0 ? (value < 1 ? value : 1) : 0 }
+        // NaN fails `value > 0` and becomes 0.
+        let pixels = cropped.data.map { value -> Float in value > 0 ? min(value, 1) : 0 }
         return RGBImage(width: width, height: height, pixels: pixels)
     }
 
     /// D(ψ + λ·Δv) in normalised space at the padded size, before the output mode is applied.
+    ///
+    /// - Precondition: `strength` is finite.
     public func decodeEdited(strength: Double, levels: Set<String>? = nil) -> Tensor {
+        precondition(strength.isFinite, "strength must be finite, got \(strength)")
         let applied = delta.levels.contains { levels?.contains($0.name) ?? true }
         guard strength != 0, applied else {
             return baseline ?? backbone.decode(features)

@@ -26,9 +26,9 @@ public struct FaceletBank: Sendable {
 
     /// Builds a bank from its package and binds it to `backbone`.
     ///
-    /// - Throws: `ModelError`: `model.wrong-kind` for a backbone package,
-    ///   `model.backbone-mismatch` when the bank names another backbone's digest,
-    ///   `model.unknown-level` for a level the backbone lacks, `model.bad-tensor` for a missing
+    /// - Throws: `ModelError`: `model.wrong_kind` for a backbone package,
+    ///   `model.backbone_mismatch` when the bank names another backbone's digest,
+    ///   `model.unknown_level` for a level the backbone lacks, `model.bad_tensor` for a missing
     ///   tensor or one whose shape does not match the level's channel count.
     public init(package: Package, backbone: Backbone) throws(ModelError) {
         let manifest = package.manifest
@@ -42,22 +42,22 @@ public struct FaceletBank: Sendable {
         }
         let padding = manifest.bank?.padding ?? []
         guard padding.count == 3, padding.allSatisfy({ $0 != .replicate }) else {
-            throw ModelError(code: "model.bad-bank",
-                             message: "bank.padding must list three of zero/reflect; "
+            throw ModelError(.badBank,
+                             "bank.padding must list three of zero/reflect; "
                                  + "rebuild the bank package",
-                             context: ["bank": manifest.name])
+                             context: ["bank.name": manifest.name])
         }
         let requested = Set(manifest.levels ?? [])
         guard !requested.isEmpty else {
-            throw ModelError(code: "model.bad-bank", message: "the bank acts on no level; "
+            throw ModelError(.badBank, "the bank acts on no level; "
                                  + "rebuild it with at least one level",
-                             context: ["bank": manifest.name])
+                             context: ["bank.name": manifest.name])
         }
         for level in requested where backbone.level(named: level) == nil {
-            throw ModelError(code: "model.unknown-level",
-                             message: "bank '\(manifest.name)' acts on level '\(level)', which "
+            throw ModelError(.unknownLevel,
+                             "bank '\(manifest.name)' acts on level '\(level)', which "
                                  + "backbone \(backbone.name) lacks; use a bank made for it",
-                             context: ["bank": manifest.name, "level": level])
+                             context: ["bank.name": manifest.name, "level": level])
         }
 
         let weights = WeightReader(package: package)

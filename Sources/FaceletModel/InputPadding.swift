@@ -32,7 +32,7 @@ public struct InputPadding: Sendable, Equatable {
 
     /// The padding of a `width` × `height` photo for the given `multiple` and `mode`.
     ///
-    /// - Throws: `ModelError` `model.image-too-small` when a side is below `minimumSide`.
+    /// - Throws: `ModelError` `model.image_too_small` when a side is below `minimumSide`.
     public init(width: Int, height: Int, multiple: Int,
                 mode: FaceletPackage.Padding) throws(ModelError) {
         precondition(multiple >= 1, "pad multiple must be positive")
