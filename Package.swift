@@ -64,7 +64,8 @@ let package = Package(
                                    "FaceletImaging"],
                     exclude: ["Python"]),
         .testTarget(name: "FaceletTrainingTests",
-                    dependencies: ["FaceletTraining", "FaceletModel", "FaceletTensor"]),
+                    dependencies: ["FaceletTraining", "FaceletModel", "FaceletTensor",
+                                   "FaceletPackage", "FaceletImaging"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
     ]
