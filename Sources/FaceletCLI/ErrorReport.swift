@@ -2,6 +2,7 @@ import FaceletImaging
 import FaceletModel
 import FaceletPackage
 import FaceletStore
+import FaceletTraining
 import Foundation
 
 /// Any error a command throws, reduced to what the user sees: a stable code, one line of
@@ -31,6 +32,9 @@ struct ErrorReport {
             message = ErrorReport.withContext(error)
         case let error as ImageError:
             code = "image." + error.code.rawValue
+            message = error.path.map { "\($0): \(error.message)" } ?? error.message
+        case let error as TrainingError:
+            code = "training." + error.code.rawValue
             message = error.path.map { "\($0): \(error.message)" } ?? error.message
         case let error as ModelError:
             code = error.code.rawValue

@@ -98,9 +98,10 @@ public enum FaceletCommandLine {
 
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [Command] = {
-        let all = storeCommands + catalogueCommands + runtimeCommands + generatorCommands
+        let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
+            + generatorCommands
         let order = ["init", "publish", "list", "show", "tag", "rm", "export", "diff", "verify",
-                     "gc", "log", "apply", "audit", "new-backbone", "new-bank"]
+                     "gc", "log", "apply", "audit", "train", "new-backbone", "new-bank"]
         return all.sorted { a, b in
             (order.firstIndex(of: a.spec.name) ?? order.count)
                 < (order.firstIndex(of: b.spec.name) ?? order.count)

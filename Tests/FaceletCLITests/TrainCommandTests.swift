@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `train` learns a bank from two photo folders that `publish` then accepts.
+@Suite struct TrainCommandTests {
+    @Test func trainsABankThatPublishes() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        let manager = FileManager.default
+        for (folder, photo) in [("x", "usnavy_grace_hopper.jpg"),
+                                ("y", "nasa_eileen_collins_astronaut.png")] {
+            try manager.createDirectory(atPath: fixture.path(folder),
+                                        withIntermediateDirectories: true)
+            try manager.copyItem(atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                                 toPath: fixture.path("\(folder)/\(photo)"))
+        }
+        let trained = try fixture.json("train", "bright", "--backbone", "vgg-narrow",
+                                       "--source", fixture.path("x"), "--target", fixture.path("y"),
+                                       "--samples", "4", "--k", "2", "--epochs", "2",
+                                       "-o", fixture.path("bright.fbk"))
+        #expect(trained["method"] as? String == "facelet")
+        #expect(trained["epochs"] as? Int == 2)
+        let initial = try #require(trained["initial_loss"] as? Double)
+        let final = try #require(trained["final_loss"] as? Double)
+        #expect(initial.isFinite && final.isFinite)
+        let published = try fixture.json("publish", fixture.path("bright.fbk"))
+        #expect(published["digest"] as? String == trained["digest"] as? String)
+        let show = try fixture.json("show", "bright")
+        let provenance = try #require(show["provenance"] as? [String: String])
+        #expect(provenance["method"] == "facelet")
+
+        let bad = fixture.run("train", "bright", "--backbone", "vgg-narrow",
+                              "--source", fixture.path("nowhere"), "--target", fixture.path("y"),
+                              "-o", fixture.path("b2.fbk"))
+        #expect(bad.status == 1)
+        #expect(bad.stderrLines.count == 1)
+        #expect(!manager.fileExists(atPath: fixture.path("b2.fbk")))
+    }
+}
