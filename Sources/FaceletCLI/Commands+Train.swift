@@ -31,6 +31,30 @@ extension FaceletCommandLine {
                 digests and the losses. Nothing is written unless training succeeds.
                 """),
                 run: train),
+        Command(spec: CommandSpec(
+            "train-decoder", summary: "train a backbone's decoder for its frozen encoder (Eq. 4)",
+            options: [
+                OptionSpec("backbone", value: "REF",
+                           help: "the backbone: a store reference or a package file"),
+                OptionSpec("photos", value: "DIR", help: "the training photos"),
+                OptionSpec("steps", value: "N", help: "Adam steps (2000)"),
+                OptionSpec("batch", value: "B", help: "crops per step (8)"),
+                OptionSpec("seed", value: "S", help: "random seed (1)"),
+                OptionSpec("held-out", value: "N",
+                           help: "photos kept out of training for the held-out PSNR (0)"),
+                OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
+                OptionSpec("checkpoint", value: "FILE",
+                           help: "resume from / save progress to this file"),
+                OptionSpec("name", value: "NAME", help: "package name (default: the backbone's)"),
+                OptionSpec("version", value: "V", help: "package version (default 1)"),
+                OptionSpec("output", short: "o", value: "FILE", help: "the backbone file to write"),
+            ],
+            discussion: """
+                Keeps the encoder's weights and trains the decoder on random crops of the \
+                photos to reconstruct them (pixel loss plus feature loss, Adam). The written \
+                backbone has a new content digest, so banks must be trained for it anew.
+                """),
+                run: trainDecoder),
     ]
 
     @Sendable static func train(_ context: CommandContext) throws {
@@ -103,6 +127,75 @@ extension FaceletCommandLine {
                 + "\(report.samples) crops, \(report.epochs) epochs, loss "
                 + "\(Format.number(Double(report.initialLoss))) -> "
                 + "\(Format.number(Double(report.finalLoss)))"]
+        }
+    }
+}
+
+extension FaceletCommandLine {
+    @Sendable static func trainDecoder(_ context: CommandContext) throws {
+        let arguments = context.arguments
+        guard let output = arguments.value("output") else {
+            throw CLIError.usage("train-decoder needs -o FILE")
+        }
+        guard let backboneText = arguments.value("backbone"),
+              let photosText = arguments.value("photos") else {
+            throw CLIError.usage("train-decoder needs --backbone REF and --photos DIR")
+        }
+        var options = DecoderTrainingOptions()
+        options.steps = try Training.count(arguments.value("steps"), "--steps") ?? options.steps
+        options.batchSize = try Training.count(arguments.value("batch"), "--batch")
+            ?? options.batchSize
+        options.seed = try Generate.seed(arguments.value("seed"))
+        let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
+        let path = context.path(output)
+
+        let progress = Progress(io: context.io, label: "train-decoder")
+        defer { progress.finish() }
+        let source = try Generate.backbonePackage(backboneText, context: context)
+        let name = arguments.value("name") ?? source.manifest.name
+        let version = arguments.value("version") ?? "1"
+        try Naming.validateName(name)
+        try Naming.validateVersion(version)
+        let backbone = arguments.flag("fresh")
+            ? try TrainableBackbone.freshDecoder(encoderFrom: source, seed: options.seed)
+            : try TrainableBackbone(package: source)
+        progress.step("reading photos")
+        let all = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
+                                    warn: { context.note($0) })
+        var photos = all
+        var heldOut: PhotoSet?
+        if heldOutCount > 0 {
+            guard heldOutCount < all.count else {
+                throw CLIError.usage("--held-out \(heldOutCount) leaves no training photo "
+                    + "(the folder has \(all.count))")
+            }
+            (photos, heldOut) = all.split(heldOut: heldOutCount)
+        }
+        let trainer = try DecoderTrainer(backbone: backbone, photos: photos, heldOut: heldOut,
+                                         options: options)
+        let checkpoint = arguments.value("checkpoint").map {
+            URL(fileURLWithPath: context.path($0))
+        }
+        let result = try trainer.run(checkpoint: checkpoint) { step in
+            progress.update(step.step, of: step.totalSteps,
+                            detail: "loss \(Format.number(Double(step.loss.total)))")
+        }
+        let (data, package) = try result.package(
+            name: name, version: version,
+            description: "Decoder trained for the encoder of \(source.manifest.name):"
+                + "\(source.manifest.version) on \(photos.count) photos.")
+        try context.writeAtomically(data, to: path)
+        context.emit([
+            "path": .string(path), "name": .string(name), "version": .string(version),
+            "digest": .string(package.contentDigest.description), "bytes": .integer(data.count),
+            "steps": .integer(result.steps),
+            "final_loss": .number(Double(result.finalLoss.total)),
+            "held_out_psnr": result.heldOutPSNR.map { JSONValue.number($0) } ?? .null,
+        ]) {
+            let psnr = result.heldOutPSNR.map { ", held-out PSNR \(Format.number($0)) dB" } ?? ""
+            return ["wrote \(path)  \(name):\(version)  \(package.contentDigest)  "
+                + "\(result.steps) steps, loss \(Format.number(Double(result.finalLoss.total)))"
+                + psnr]
         }
     }
 }

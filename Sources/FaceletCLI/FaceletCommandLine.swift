@@ -101,7 +101,8 @@ public enum FaceletCommandLine {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
             + generatorCommands
         let order = ["init", "publish", "list", "show", "tag", "rm", "export", "diff", "verify",
-                     "gc", "log", "apply", "audit", "train", "new-backbone", "new-bank"]
+                     "gc", "log", "apply", "audit", "train", "train-decoder", "new-backbone",
+                     "new-bank"]
         return all.sorted { a, b in
             (order.firstIndex(of: a.spec.name) ?? order.count)
                 < (order.firstIndex(of: b.spec.name) ?? order.count)

@@ -37,3 +37,31 @@ import Testing
         #expect(!manager.fileExists(atPath: fixture.path("b2.fbk")))
     }
 }
+
+/// `train-decoder` writes a backbone with the same encoder and a retrained decoder.
+@Suite struct TrainDecoderCommandTests {
+    @Test func retrainsTheDecoderAndKeepsTheEncoder() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        try FileManager.default.createDirectory(atPath: fixture.path("photos"),
+                                                withIntermediateDirectories: true)
+        for photo in ["usnavy_grace_hopper.jpg", "nasa_eileen_collins_astronaut.png"] {
+            try FileManager.default.copyItem(
+                atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                toPath: fixture.path("photos/\(photo)"))
+        }
+        let trained = try fixture.json("train-decoder", "--backbone", "vgg-narrow",
+                                       "--photos", fixture.path("photos"), "--steps", "2",
+                                       "--batch", "2", "--name", "vgg-tuned",
+                                       "-o", fixture.path("tuned.fbb"))
+        #expect(trained["steps"] as? Int == 2)
+        #expect((trained["final_loss"] as? Double)?.isFinite == true)
+        _ = try fixture.json("publish", fixture.path("tuned.fbb"))
+        let diff = try fixture.json("diff", "vgg-narrow:1", "vgg-tuned:1")
+        let changed = try #require(diff["changed"] as? [String])
+        #expect(!changed.isEmpty)
+        #expect(changed.allSatisfy { $0.hasPrefix("decoder.") })
+        let unchanged = try #require(diff["unchanged"] as? [String])
+        #expect(unchanged.contains("encoder.conv1_1.weight"))
+    }
+}
