@@ -65,3 +65,29 @@ import Testing
         #expect(unchanged.contains("encoder.conv1_1.weight"))
     }
 }
+
+/// `bench-effect` reports every method's closure on a known-answer effect.
+@Suite struct BenchEffectCommandTests {
+    @Test func reportsEachMethodOnAKnownEffect() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        try FileManager.default.createDirectory(atPath: fixture.path("photos"),
+                                                withIntermediateDirectories: true)
+        for photo in ["usnavy_grace_hopper.jpg", "nasa_eileen_collins_astronaut.png"] {
+            try FileManager.default.copyItem(
+                atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                toPath: fixture.path("photos/\(photo)"))
+        }
+        let result = try fixture.json("bench-effect", "--backbone", "vgg-narrow",
+                                      "--photos", fixture.path("photos"), "--samples", "4",
+                                      "--k", "2", "--epochs", "1")
+        #expect(result["transform"] as? String == "warm-grade")
+        #expect(result["training_photos"] as? Int == 1)
+        let methods = try #require(result["methods"] as? [[String: Any]])
+        #expect(Set(methods.compactMap { $0["method"] as? String })
+            == ["global-mean", "knn", "facelet"])
+        for method in methods {
+            #expect((method["closure"] as? Double)?.isFinite == true)
+        }
+    }
+}
