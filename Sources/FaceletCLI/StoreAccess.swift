@@ -2,6 +2,12 @@ import FaceletPackage
 import FaceletStore
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension CommandContext {
     /// Opens the store, or fails with a hint to run `init`.
     func openStore() throws -> Store {
@@ -48,14 +54,16 @@ extension CommandContext {
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID()).tmp")
         do {
             try data.write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw CLIError.user("io", "cannot write \(path): \(error.localizedDescription)")
+        }
+        // rename(2) replaces an existing file atomically (FileManager's replaceItemAt does not
+        // on Linux).
+        guard rename(temporary.path, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CLIError.user("io", "cannot write \(path): \(reason)")
         }
     }
 }

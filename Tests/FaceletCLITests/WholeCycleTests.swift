@@ -213,3 +213,20 @@ import Testing
         }
     }
 }
+
+/// Output files are replaced whole when they already exist.
+@Suite struct OutputFileTests {
+    @Test func exportAndApplyReplaceExistingFiles() throws {
+        let fixture = try CLIFixture()
+        let digest = try fixture.storeWithBackbone()
+        for _ in 0..<2 {
+            #expect(try fixture.json("export", "vgg-narrow", "-o", fixture.path("e.fbb"))[
+                "digest"] as? String == digest)
+            _ = try fixture.json("apply", "vgg-narrow", CLIFixture.hopperJPEG,
+                                 "-o", fixture.path("r.png"))
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.folder.path)
+            .filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+}
