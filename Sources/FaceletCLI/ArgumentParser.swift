@@ -234,7 +234,7 @@ enum ArgumentParser {
     static func helpText(_ spec: CommandSpec) -> String {
         var lines = ["usage: facelet-registry \(usageLine(spec))", "", spec.summary]
         if !spec.discussion.isEmpty {
-            lines += ["", spec.discussion]
+            lines += [""] + wrap(spec.discussion, width: 78)
         }
         if !spec.positionals.isEmpty {
             lines += ["", "arguments:"]
@@ -250,6 +250,21 @@ enum ArgumentParser {
             lines.append("  " + pad(option.usageForm, width) + "  " + option.help)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Breaks `text` into lines of at most `width` characters at spaces.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ") {
+            if !current.isEmpty && current.count + 1 + word.count > width {
+                lines.append(current)
+                current = ""
+            }
+            current += current.isEmpty ? String(word) : " " + word
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
     }
 
     /// Pads `text` with spaces on the right to `width` characters.
