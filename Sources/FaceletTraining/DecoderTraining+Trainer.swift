@@ -83,6 +83,7 @@ public struct DecoderTrainer: Sendable {
                                         + "(\(options.learningRate)) or ω")
             }
             var values = network.decoderParameters.map(\.data)
+            optimizer.learningRate = learningRate(step: step)
             optimizer.update(&values, gradients: gradients.map(\.data))
             guard values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
                 throw TrainingError(.nonFiniteLoss, "the decoder's parameters became NaN or "
@@ -153,6 +154,17 @@ public struct DecoderTrainer: Sendable {
         return (loss, gradients, psnr)
     }
 
+    /// Adam's step size at step `step` (0-based): exponential decay from `learningRate` to
+    /// `learningRate · finalLearningRateFraction` at the last step.
+    func learningRate(step: Int) -> Float {
+        guard options.finalLearningRateFraction != 1, options.steps > 1 else {
+            return options.learningRate
+        }
+        let progress = Double(step) / Double(options.steps - 1)
+        return options.learningRate
+            * Float(pow(Double(options.finalLearningRateFraction), progress))
+    }
+
     /// The crops of step `step` as RGB `[batch, 3, size, size]` in [0, 1].
     func batch(step: Int) -> Tensor {
         let size = options.crop.size
@@ -215,6 +227,7 @@ public struct DecoderTrainer: Sendable {
             "crop": String(options.crop.size),
             "omega": String(options.featureWeight),
             "learning_rate": String(options.learningRate),
+            "final_learning_rate_fraction": String(options.finalLearningRateFraction),
             "seed": String(options.seed),
             "shifted_steps": String(options.shiftedSteps),
             "final_loss": String(loss.total),

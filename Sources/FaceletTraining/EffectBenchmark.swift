@@ -41,6 +41,9 @@ public struct MethodBenchmark: Sendable, Equatable, Codable {
     /// Local transforms: the mean share of the combined heat-map mass inside T's region (mask
     /// weight > 0); nil for global transforms.
     public var regionShare: Double?
+    /// Mean closure in feature space at λ = 1: 1 − ‖ψ(x) + Δv − ψ(T(x))‖ / ‖ψ(x) − ψ(T(x))‖
+    /// over all the effect's levels. It measures the effect itself, apart from the decoder.
+    public var featureClosure: Double
     /// Eq. 7 after training (training units), for the facelet method.
     public var finalLoss: Double?
     /// Seconds to build the method's effect (training for facelet).
@@ -81,6 +84,9 @@ public struct EffectBenchmarkResult: Sendable, Equatable, Codable {
     public var reconstruction: ReconstructionBenchmark
     /// Mean ‖x − T(x)‖ per pixel-channel (RMS) on the evaluation crops, for scale.
     public var transformRMS: Double
+    /// The decoder's ceiling: the mean closure at λ = 1 when Δv is the exact feature change
+    /// ψ(T(x)) − ψ(x). No method can be expected to do better through this decoder.
+    public var oracleClosure: Double
     /// Warnings met.
     public var warnings: [String]
 }
@@ -170,10 +176,21 @@ public enum EffectBenchmark {
                 faceletBank.delta(renderer.features),
             ]
             tally.addReconstruction(renderer: renderer, x: x)
+            let transformed = backbone.encode(FeatureExtraction.tensor(tx))
+            var oracle = FeatureSet()
+            for (name, feature) in renderer.features.levels {
+                guard let target = transformed[name] else { continue }
+                oracle[name] = Ops.addScaled(target, feature, scale: -1)
+            }
             let distance = norm(x.pixels, tx.pixels)
             tally.transformSquares += Double(distance * distance)
                 / Double(max(1, x.pixels.count))
+            let oracleImage = renderer.render(delta: oracle, strength: 1)
+            tally.oracle += distance > 0 ? 1 - Double(norm(oracleImage.data, tx.pixels) / distance)
+                                         : 0
             for (m, delta) in deltas.enumerated() {
+                tally.featureClosures[m] += featureClosure(features: renderer.features,
+                                                           delta: delta, target: oracle)
                 for (s, strength) in options.strengths.enumerated() {
                     let z = renderer.render(delta: delta, strength: Float(strength))
                     let closure = distance > 0 ? 1 - Double(norm(z.data, tx.pixels) / distance) : 0
@@ -203,7 +220,8 @@ public enum EffectBenchmark {
                 method: entry.0, closure: tally.closureAtOne[m] / n,
                 bestStrength: options.strengths[best], bestClosure: means[best],
                 regionShare: transform.kind == .localPatch ? tally.shares[m] / n : nil,
-                finalLoss: entry.2, seconds: entry.1))
+                featureClosure: tally.featureClosures[m] / n, finalLoss: entry.2,
+                seconds: entry.1))
         }
         return EffectBenchmarkResult(
             transform: transform.name, kind: transform.kind,
@@ -214,6 +232,7 @@ public enum EffectBenchmark {
             reconstruction: ReconstructionBenchmark(editPathPSNR: tally.editPSNR / n,
                                                     decoderPSNR: tally.decoderPSNR / n),
             transformRMS: (tally.transformSquares / n).squareRoot(),
+            oracleClosure: tally.oracle / n,
             warnings: photos.warnings + facelet.report.warnings)
     }
 
@@ -227,6 +246,22 @@ public enum EffectBenchmark {
             if mask[i] > 0 { inside += Double(heat[i]) }
         }
         return total > 0 ? inside / total : 0
+    }
+
+    /// 1 − ‖Δv − Δ‖ / ‖Δ‖ over the levels of `delta`, with Δ = `target` (ψ(T(x)) − ψ(x)).
+    static func featureClosure(features: FeatureSet, delta: FeatureSet,
+                               target: FeatureSet) -> Double {
+        var error = 0.0
+        var size = 0.0
+        for (name, change) in delta.levels {
+            guard let wanted = target[name] else { continue }
+            for i in change.data.indices {
+                let d = Double(change.data[i]) - Double(wanted.data[i])
+                error += d * d
+                size += Double(wanted.data[i]) * Double(wanted.data[i])
+            }
+        }
+        return size > 0 ? 1 - (error / size).squareRoot() : 0
     }
 
     /// PSNR in dB of `a` against `b` for values in [0, 1] (capped at 100 dB for equal images).
@@ -263,6 +298,8 @@ public enum EffectBenchmark {
         var closures: [[Double]]
         var closureAtOne = [Double](repeating: 0, count: 3)
         var shares = [Double](repeating: 0, count: 3)
+        var featureClosures = [Double](repeating: 0, count: 3)
+        var oracle = 0.0
         var editPSNR = 0.0
         var decoderPSNR = 0.0
         var transformSquares = 0.0

@@ -70,7 +70,8 @@ import Testing
 
     @Test func resumedRunEqualsUninterruptedRun() throws {
         let photos = try Self.photos()
-        let options = Self.options(steps: 6, shiftedSteps: 4)
+        var options = Self.options(steps: 6, shiftedSteps: 4)
+        options.finalLearningRateFraction = 0.5
         let uninterrupted = try DecoderTrainer(backbone: try Self.backbone(), photos: photos,
                                                options: options).run()
 
@@ -134,6 +135,21 @@ import Testing
         #expect(psnr > 0 && psnr < 60)
     }
 
+    @Test func learningRateDecaysExponentiallyToTheFinalFraction() throws {
+        var options = Self.options(steps: 11)
+        options.learningRate = 1e-3
+        options.finalLearningRateFraction = 0.01
+        let trainer = try DecoderTrainer(backbone: try Self.backbone(), photos: try Self.photos(),
+                                         options: options)
+        #expect(trainer.learningRate(step: 0) == 1e-3)
+        #expect(abs(trainer.learningRate(step: 5) - 1e-4) < 1e-9)
+        #expect(abs(trainer.learningRate(step: 10) - 1e-5) < 1e-10)
+        options.finalLearningRateFraction = 1
+        let constant = try DecoderTrainer(backbone: try Self.backbone(),
+                                          photos: try Self.photos(), options: options)
+        #expect(constant.learningRate(step: 7) == 1e-3)
+    }
+
     @Test func explodingLossStopsWithNonFiniteLossError() throws {
         var options = Self.options(steps: 6)
         options.learningRate = 1e6
@@ -156,6 +172,7 @@ import Testing
         (DecoderTrainingOptions(crop: CropOptions(size: 40)), "crop"),
         (DecoderTrainingOptions(learningRate: .nan), "learning rate"),
         (DecoderTrainingOptions(featureWeight: -1), "ω"),
+        (DecoderTrainingOptions(finalLearningRateFraction: 0), "final learning rate"),
         (DecoderTrainingOptions(batchSize: 1, shiftedSteps: 5), "shifted"),
     ])
     func badOptionsAreRefused(options: DecoderTrainingOptions, mentions: String) throws {
