@@ -62,7 +62,10 @@ extension FaceletCommandLine {
         let manifest = package.manifest
 
         var thumbnails: [ThumbnailInput] = []
-        if manifest.kind == .bank {
+        let existing = try? store.resolve(Reference(name: manifest.name,
+                                                    selector: .version(manifest.version)))
+        // Republishing the same content is a no-op: no need to render thumbnails for it.
+        if manifest.kind == .bank && existing?.digest != package.contentDigest {
             let backbone = try Thumbnails.backbonePackage(for: manifest, in: store)
             thumbnails = try Thumbnails.render(bank: package, backbone: backbone, context: context)
         }
