@@ -1,0 +1,98 @@
+import FaceletModel
+import FaceletTraining
+import Foundation
+
+extension FaceletCommandLine {
+    /// The known-answer benchmark of the ways to obtain Δv.
+    static let benchmarkCommands: [Command] = [
+        Command(spec: CommandSpec(
+            "bench-effect",
+            summary: "benchmark global-mean, knn and facelet on an effect with a known answer",
+            options: [
+                OptionSpec("backbone", value: "REF",
+                           help: "the backbone: a store reference or a package file"),
+                OptionSpec("photos", value: "DIR", help: "the photos (at least 2)"),
+                OptionSpec("transform", value: "T",
+                           help: "warm-grade (global, default) or bright-patch (local)"),
+                OptionSpec("held-out", value: "N", help: "photos held out for evaluation (1)"),
+                OptionSpec("samples", value: "N", help: "training crops per set (256)"),
+                OptionSpec("k", value: "K", help: "K of Eq. 6 (100)"),
+                OptionSpec("epochs", value: "E", help: "Adam epochs for facelet (30)"),
+                OptionSpec("seed", value: "S", help: "random seed (1)"),
+            ],
+            discussion: """
+                X = crops of the training photos, Y = T(X) for a fixed photo transform T. Each \
+                method's edit of held-out crops is compared with T of those crops: closure \
+                1 - |z - T(x)| / |x - T(x)| at λ = 1 and at the best λ, and for the local \
+                transform the share of the heat map inside T's region. Writes nothing.
+                """),
+                run: benchEffect),
+    ]
+
+    @Sendable static func benchEffect(_ context: CommandContext) throws {
+        let arguments = context.arguments
+        guard let backboneText = arguments.value("backbone"),
+              let photosText = arguments.value("photos") else {
+            throw CLIError.usage("bench-effect needs --backbone REF and --photos DIR")
+        }
+        let transform: PhotoTransform
+        switch arguments.value("transform") ?? "warm-grade" {
+        case "warm-grade": transform = .warmGrade
+        case "bright-patch": transform = .brightPatch
+        case let other:
+            throw CLIError.usage("--transform must be warm-grade or bright-patch, got '\(other)'")
+        }
+        var options = EffectBenchmarkOptions()
+        options.heldOut = try Training.count(arguments.value("held-out"), "--held-out")
+            ?? options.heldOut
+        options.training.samplesPerSet = try Training.count(arguments.value("samples"),
+                                                            "--samples")
+            ?? options.training.samplesPerSet
+        options.training.k = try Training.count(arguments.value("k"), "--k") ?? options.training.k
+        options.training.training.epochs = try Training.count(arguments.value("epochs"),
+                                                              "--epochs")
+            ?? options.training.training.epochs
+        options.training.training.seed = try Generate.seed(arguments.value("seed"))
+        try options.training.validate()
+
+        let progress = Progress(io: context.io, label: "bench-effect")
+        defer { progress.finish() }
+        let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
+                                                                      context: context))
+        let photos = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
+                                       warn: { context.note($0) })
+        let result = try EffectBenchmark.run(
+            backbone: backbone, photos: photos, transform: transform, options: options,
+            progress: { step in
+                progress.update(step.epoch, of: step.epochs,
+                                detail: "loss \(Format.number(Double(step.loss)))")
+            },
+            log: { progress.step($0) })
+        progress.finish()
+
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let json = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(result))
+        context.emit(json) {
+            var table = TextTable()
+            table.add("method", "closure at λ=1", "best λ", "best closure", "region share",
+                      "final loss", "seconds")
+            for method in result.methods {
+                table.add(method.method.rawValue, Format.number(method.closure, digits: 3),
+                          Format.number(method.bestStrength),
+                          Format.number(method.bestClosure, digits: 3),
+                          method.regionShare.map { Format.number($0, digits: 3) } ?? "-",
+                          method.finalLoss.map { Format.number($0) } ?? "-",
+                          Format.number(method.seconds, digits: 3))
+            }
+            return ["\(result.transform) (\(result.kind.rawValue)): \(result.trainingPhotos) "
+                + "training / \(result.heldOutPhotos) held-out photos, "
+                + "\(result.evaluationSamples) evaluation crops of \(result.cropSize) px, "
+                + "K \(result.k), transform RMS \(Format.number(result.transformRMS, digits: 3))"]
+                + table.lines
+                + ["reconstruction PSNR: edit path at λ = 0 "
+                    + "\(Format.number(result.reconstruction.editPathPSNR, digits: 3)) dB, "
+                    + "decoder \(Format.number(result.reconstruction.decoderPSNR, digits: 3)) dB"]
+        }
+    }
+}

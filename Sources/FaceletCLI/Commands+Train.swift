@@ -1,0 +1,213 @@
+import FaceletModel
+import FaceletPackage
+import FaceletTraining
+import Foundation
+
+extension FaceletCommandLine {
+    /// The commands that learn packages from photos.
+    static let trainingCommands: [Command] = [
+        Command(spec: CommandSpec(
+            "train", summary: "learn a facelet bank from two photo folders (X without, Y with)",
+            positionals: [PositionalSpec("NAME", help: "the bank's name (the effect)")],
+            options: [
+                OptionSpec("backbone", value: "REF",
+                           help: "the backbone: a store reference or a package file"),
+                OptionSpec("source", value: "DIR", help: "photos without the effect (set X)"),
+                OptionSpec("target", value: "DIR", help: "photos with the effect (set Y)"),
+                OptionSpec("method", value: "M", help: "facelet (default) or global-mean"),
+                OptionSpec("k", value: "K", help: "K nearest target samples of Eq. 6 (100)"),
+                OptionSpec("samples", value: "N", help: "training crops per set (256)"),
+                OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
+                OptionSpec("seed", value: "S", help: "random seed for crops and weights (1)"),
+                OptionSpec("levels", value: "LIST", help: "levels to act on (default all)"),
+                OptionSpec("version", value: "V", help: "package version (default 1)"),
+                OptionSpec("description", value: "TEXT", help: "the package's description"),
+                OptionSpec("output", short: "o", value: "FILE", help: "the bank file to write"),
+            ],
+            discussion: """
+                Extracts ψ of random crops of both sets, computes the pseudo targets Δv* of \
+                Eq. 6 and fits the bank's convolutions to them with Adam (Eq. 7); global-mean \
+                uses Eq. 5 instead. The package's provenance records the method, K, the sets' \
+                digests and the losses. Nothing is written unless training succeeds.
+                """),
+                run: train),
+        Command(spec: CommandSpec(
+            "train-decoder", summary: "train a backbone's decoder for its frozen encoder (Eq. 4)",
+            options: [
+                OptionSpec("backbone", value: "REF",
+                           help: "the backbone: a store reference or a package file"),
+                OptionSpec("photos", value: "DIR", help: "the training photos"),
+                OptionSpec("steps", value: "N", help: "Adam steps (2000)"),
+                OptionSpec("batch", value: "B", help: "crops per step (8)"),
+                OptionSpec("seed", value: "S", help: "random seed (1)"),
+                OptionSpec("held-out", value: "N",
+                           help: "photos kept out of training for the held-out PSNR (0)"),
+                OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
+                OptionSpec("checkpoint", value: "FILE",
+                           help: "resume from / save progress to this file"),
+                OptionSpec("name", value: "NAME", help: "package name (default: the backbone's)"),
+                OptionSpec("version", value: "V", help: "package version (default 1)"),
+                OptionSpec("output", short: "o", value: "FILE", help: "the backbone file to write"),
+            ],
+            discussion: """
+                Keeps the encoder's weights and trains the decoder on random crops of the \
+                photos to reconstruct them (pixel loss plus feature loss, Adam). The written \
+                backbone has a new content digest, so banks must be trained for it anew.
+                """),
+                run: trainDecoder),
+    ]
+
+    @Sendable static func train(_ context: CommandContext) throws {
+        let arguments = context.arguments
+        guard let output = arguments.value("output") else {
+            throw CLIError.usage("train needs -o FILE")
+        }
+        guard let backboneText = arguments.value("backbone"),
+              let sourceText = arguments.value("source"),
+              let targetText = arguments.value("target") else {
+            throw CLIError.usage("train needs --backbone REF, --source DIR and --target DIR")
+        }
+        var configuration = BankTrainingConfiguration()
+        if let text = arguments.value("method") {
+            guard let method = BankMethod(rawValue: text), method != .knn else {
+                throw CLIError.usage("--method must be facelet or global-mean, got '\(text)'")
+            }
+            configuration.method = method
+        }
+        configuration.k = try Training.count(arguments.value("k"), "--k") ?? configuration.k
+        configuration.samplesPerSet = try Training.count(arguments.value("samples"), "--samples")
+            ?? configuration.samplesPerSet
+        configuration.training.epochs = try Training.count(arguments.value("epochs"), "--epochs")
+            ?? configuration.training.epochs
+        configuration.training.seed = try Generate.seed(arguments.value("seed"))
+        let path = context.path(output)
+        let name = context.positional(0)
+        try Naming.validateName(name)
+
+        let progress = Progress(io: context.io, label: "train")
+        defer { progress.finish() }
+        let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
+                                                                      context: context))
+        if let levels = arguments.value("levels") {
+            configuration.levels = try Generate.levels(levels, backbone: backbone)
+        }
+        try configuration.validate()
+        progress.step("reading photos")
+        let source = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(sourceText)),
+                                       warn: { context.note($0) })
+        let target = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(targetText)),
+                                       warn: { context.note($0) })
+        let job = BankTrainingJob(backbone: backbone, configuration: configuration)
+        let result = try job.run(
+            source: source, target: target, name: name,
+            version: arguments.value("version") ?? "1",
+            description: arguments.value("description") ?? "",
+            progress: { step in
+                progress.update(step.epoch, of: step.epochs,
+                                detail: "loss \(Format.number(Double(step.loss)))")
+            },
+            log: { progress.step($0) })
+        try context.writeAtomically(result.data, to: path)
+
+        let report = result.report
+        let manifest = result.package.manifest
+        context.emit([
+            "path": .string(path), "name": .string(manifest.name),
+            "version": .string(manifest.version),
+            "digest": .string(result.package.contentDigest.description),
+            "bytes": .integer(result.data.count), "method": .string(report.method.rawValue),
+            "k": .integer(report.k), "samples": .integer(report.samples),
+            "epochs": .integer(report.epochs),
+            "initial_loss": .number(Double(report.initialLoss)),
+            "final_loss": .number(Double(report.finalLoss)),
+            "warnings": .strings(report.warnings),
+        ]) {
+            ["wrote \(path)  \(manifest.name):\(manifest.version)  "
+                + "\(result.package.contentDigest)  \(report.method.rawValue), K \(report.k), "
+                + "\(report.samples) crops, \(report.epochs) epochs, loss "
+                + "\(Format.number(Double(report.initialLoss))) -> "
+                + "\(Format.number(Double(report.finalLoss)))"]
+        }
+    }
+}
+
+extension FaceletCommandLine {
+    @Sendable static func trainDecoder(_ context: CommandContext) throws {
+        let arguments = context.arguments
+        guard let output = arguments.value("output") else {
+            throw CLIError.usage("train-decoder needs -o FILE")
+        }
+        guard let backboneText = arguments.value("backbone"),
+              let photosText = arguments.value("photos") else {
+            throw CLIError.usage("train-decoder needs --backbone REF and --photos DIR")
+        }
+        var options = DecoderTrainingOptions()
+        options.steps = try Training.count(arguments.value("steps"), "--steps") ?? options.steps
+        options.batchSize = try Training.count(arguments.value("batch"), "--batch")
+            ?? options.batchSize
+        options.seed = try Generate.seed(arguments.value("seed"))
+        let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
+        let path = context.path(output)
+
+        let progress = Progress(io: context.io, label: "train-decoder")
+        defer { progress.finish() }
+        let source = try Generate.backbonePackage(backboneText, context: context)
+        let name = arguments.value("name") ?? source.manifest.name
+        let version = arguments.value("version") ?? "1"
+        try Naming.validateName(name)
+        try Naming.validateVersion(version)
+        let backbone = arguments.flag("fresh")
+            ? try TrainableBackbone.freshDecoder(encoderFrom: source, seed: options.seed)
+            : try TrainableBackbone(package: source)
+        progress.step("reading photos")
+        let all = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
+                                    warn: { context.note($0) })
+        var photos = all
+        var heldOut: PhotoSet?
+        if heldOutCount > 0 {
+            guard heldOutCount < all.count else {
+                throw CLIError.usage("--held-out \(heldOutCount) leaves no training photo "
+                    + "(the folder has \(all.count))")
+            }
+            (photos, heldOut) = all.split(heldOut: heldOutCount)
+        }
+        let trainer = try DecoderTrainer(backbone: backbone, photos: photos, heldOut: heldOut,
+                                         options: options)
+        let checkpoint = arguments.value("checkpoint").map {
+            URL(fileURLWithPath: context.path($0))
+        }
+        let result = try trainer.run(checkpoint: checkpoint) { step in
+            progress.update(step.step, of: step.totalSteps,
+                            detail: "loss \(Format.number(Double(step.loss.total)))")
+        }
+        let (data, package) = try result.package(
+            name: name, version: version,
+            description: "Decoder trained for the encoder of \(source.manifest.name):"
+                + "\(source.manifest.version) on \(photos.count) photos.")
+        try context.writeAtomically(data, to: path)
+        context.emit([
+            "path": .string(path), "name": .string(name), "version": .string(version),
+            "digest": .string(package.contentDigest.description), "bytes": .integer(data.count),
+            "steps": .integer(result.steps),
+            "final_loss": .number(Double(result.finalLoss.total)),
+            "held_out_psnr": result.heldOutPSNR.map { JSONValue.number($0) } ?? .null,
+        ]) {
+            let psnr = result.heldOutPSNR.map { ", held-out PSNR \(Format.number($0)) dB" } ?? ""
+            return ["wrote \(path)  \(name):\(version)  \(package.contentDigest)  "
+                + "\(result.steps) steps, loss \(Format.number(Double(result.finalLoss.total)))"
+                + psnr]
+        }
+    }
+}
+
+/// Helpers of the training commands.
+enum Training {
+    /// A positive whole number option, or nil when absent.
+    static func count(_ text: String?, _ option: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value >= 1 else {
+            throw CLIError.usage("\(option) needs a whole number >= 1, got '\(text)'")
+        }
+        return value
+    }
+}

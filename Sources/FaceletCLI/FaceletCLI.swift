@@ -1,4 +1,0 @@
-// FaceletCLI: placeholder until the module lands.
-public enum FaceletCommandLine {
-    public static func main() {}
-}

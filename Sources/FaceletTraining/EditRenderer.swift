@@ -1,0 +1,58 @@
+import FaceletModel
+import FaceletTensor
+
+/// Renders D(ψ(x) + λΔv) for an arbitrary Δv (a bank's, the kNN baseline's) on a photo whose
+/// sides are multiples of the backbone's pad multiple, following the backbone's output mode
+/// exactly as `EditSession.render` does.
+struct EditRenderer {
+    let backbone: Backbone
+    /// The photo, `[1, 3, H, W]` in [0, 1].
+    let image: Tensor
+    /// ψ(x).
+    let features: FeatureSet
+    /// D(ψ(x)) in normalised space.
+    let baseline: Tensor
+
+    init(backbone: Backbone, image: Tensor) {
+        self.backbone = backbone
+        self.image = image
+        self.features = backbone.encode(image)
+        self.baseline = backbone.decode(features)
+    }
+
+    /// The edited photo at strength λ, clamped to [0, 1] (λ = 0 or a nil Δv: the
+    /// reconstruction path).
+    func render(delta: FeatureSet?, strength: Float) -> Tensor {
+        let decoded: Tensor
+        if let delta, strength != 0 {
+            decoded = backbone.decode(features.adding(delta, scale: strength))
+        } else {
+            decoded = baseline
+        }
+        return clamp(finish(decoded))
+    }
+
+    /// denormalise(D(ψ(x))) alone, clamped: the decoder's own reconstruction.
+    func decoderAlone() -> Tensor {
+        clamp(backbone.denormalise(baseline))
+    }
+
+    private func finish(_ decoded: Tensor) -> Tensor {
+        switch backbone.outputMode {
+        case .image:
+            return backbone.denormalise(decoded)
+        case .addInput:
+            return backbone.denormalise(Ops.add(backbone.normalise(image), decoded))
+        case .difference:
+            let change = Ops.addScaled(backbone.denormalise(decoded),
+                                       backbone.denormalise(baseline), scale: -1)
+            return Ops.add(image, change)
+        }
+    }
+
+    private func clamp(_ x: Tensor) -> Tensor {
+        var out = x
+        for i in out.data.indices { out.data[i] = min(1, max(0, out.data[i])) }
+        return out
+    }
+}

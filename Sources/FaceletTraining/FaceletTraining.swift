@@ -1,1 +1,0 @@
-// FaceletTraining: placeholder until the module lands.

@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+/// `train` learns a bank from two photo folders that `publish` then accepts.
+@Suite struct TrainCommandTests {
+    @Test func trainsABankThatPublishes() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        let manager = FileManager.default
+        for (folder, photo) in [("x", "usnavy_grace_hopper.jpg"),
+                                ("y", "nasa_eileen_collins_astronaut.png")] {
+            try manager.createDirectory(atPath: fixture.path(folder),
+                                        withIntermediateDirectories: true)
+            try manager.copyItem(atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                                 toPath: fixture.path("\(folder)/\(photo)"))
+        }
+        let trained = try fixture.json("train", "bright", "--backbone", "vgg-narrow",
+                                       "--source", fixture.path("x"), "--target", fixture.path("y"),
+                                       "--samples", "4", "--k", "2", "--epochs", "2",
+                                       "-o", fixture.path("bright.fbk"))
+        #expect(trained["method"] as? String == "facelet")
+        #expect(trained["epochs"] as? Int == 2)
+        let initial = try #require(trained["initial_loss"] as? Double)
+        let final = try #require(trained["final_loss"] as? Double)
+        #expect(initial.isFinite && final.isFinite)
+        let published = try fixture.json("publish", fixture.path("bright.fbk"))
+        #expect(published["digest"] as? String == trained["digest"] as? String)
+        let show = try fixture.json("show", "bright")
+        let provenance = try #require(show["provenance"] as? [String: String])
+        #expect(provenance["method"] == "facelet")
+
+        let bad = fixture.run("train", "bright", "--backbone", "vgg-narrow",
+                              "--source", fixture.path("nowhere"), "--target", fixture.path("y"),
+                              "-o", fixture.path("b2.fbk"))
+        #expect(bad.status == 1)
+        #expect(bad.stderrLines.count == 1)
+        #expect(!manager.fileExists(atPath: fixture.path("b2.fbk")))
+    }
+}
+
+/// `train-decoder` writes a backbone with the same encoder and a retrained decoder.
+@Suite struct TrainDecoderCommandTests {
+    @Test func retrainsTheDecoderAndKeepsTheEncoder() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        try FileManager.default.createDirectory(atPath: fixture.path("photos"),
+                                                withIntermediateDirectories: true)
+        for photo in ["usnavy_grace_hopper.jpg", "nasa_eileen_collins_astronaut.png"] {
+            try FileManager.default.copyItem(
+                atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                toPath: fixture.path("photos/\(photo)"))
+        }
+        let trained = try fixture.json("train-decoder", "--backbone", "vgg-narrow",
+                                       "--photos", fixture.path("photos"), "--steps", "2",
+                                       "--batch", "2", "--name", "vgg-tuned",
+                                       "-o", fixture.path("tuned.fbb"))
+        #expect(trained["steps"] as? Int == 2)
+        #expect((trained["final_loss"] as? Double)?.isFinite == true)
+        _ = try fixture.json("publish", fixture.path("tuned.fbb"))
+        let diff = try fixture.json("diff", "vgg-narrow:1", "vgg-tuned:1")
+        let changed = try #require(diff["changed"] as? [String])
+        #expect(!changed.isEmpty)
+        #expect(changed.allSatisfy { $0.hasPrefix("decoder.") })
+        let unchanged = try #require(diff["unchanged"] as? [String])
+        #expect(unchanged.contains("encoder.conv1_1.weight"))
+    }
+}
+
+/// `bench-effect` reports every method's closure on a known-answer effect.
+@Suite struct BenchEffectCommandTests {
+    @Test func reportsEachMethodOnAKnownEffect() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        try FileManager.default.createDirectory(atPath: fixture.path("photos"),
+                                                withIntermediateDirectories: true)
+        for photo in ["usnavy_grace_hopper.jpg", "nasa_eileen_collins_astronaut.png"] {
+            try FileManager.default.copyItem(
+                atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                toPath: fixture.path("photos/\(photo)"))
+        }
+        let result = try fixture.json("bench-effect", "--backbone", "vgg-narrow",
+                                      "--photos", fixture.path("photos"), "--samples", "4",
+                                      "--k", "2", "--epochs", "1")
+        #expect(result["transform"] as? String == "warm-grade")
+        #expect(result["training_photos"] as? Int == 1)
+        let methods = try #require(result["methods"] as? [[String: Any]])
+        #expect(Set(methods.compactMap { $0["method"] as? String })
+            == ["global-mean", "knn", "facelet"])
+        for method in methods {
+            #expect((method["closure"] as? Double)?.isFinite == true)
+        }
+    }
+}
