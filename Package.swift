@@ -98,6 +98,7 @@ let package = Package(
                     dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
                                    "FaceletPackage", "FaceletImaging", "FaceletStore"]),
         .testTarget(name: "FaceletCLITests",
-                    dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
+                    dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage",
+                                   "FaceletImaging", "FaceletTraining"]),
     ]
 )

@@ -35,13 +35,7 @@ extension FaceletCommandLine {
               let photosText = arguments.value("photos") else {
             throw CLIError.usage("bench-effect needs --backbone REF and --photos DIR")
         }
-        let transform: PhotoTransform
-        switch arguments.value("transform") ?? "warm-grade" {
-        case "warm-grade": transform = .warmGrade
-        case "bright-patch": transform = .brightPatch
-        case let other:
-            throw CLIError.usage("--transform must be warm-grade or bright-patch, got '\(other)'")
-        }
+        let transform = try Transforms.named(arguments.value("transform") ?? "warm-grade")
         var options = EffectBenchmarkOptions()
         options.heldOut = try Training.count(arguments.value("held-out"), "--held-out")
             ?? options.heldOut
