@@ -164,6 +164,8 @@ func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k
            b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0 && n > 0 else { return }
+    precondition([m, n, k, lda, ldb, ldc].allSatisfy { $0 <= Int(Int32.max) },
+                 "sgemm: a dimension or stride exceeds OpenBLAS's 32-bit integers")
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),

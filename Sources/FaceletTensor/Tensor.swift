@@ -63,8 +63,23 @@ public struct Tensor: Sendable, Equatable {
     }
 
     /// The product of the extents of `shape` (1 for a scalar shape `[]`).
+    ///
+    /// Traps on overflow: for shapes read from files use `checkedElementCount` first.
     public static func elementCount(_ shape: [Int]) -> Int {
         shape.reduce(1, *)
+    }
+
+    /// The product of the extents of `shape`, or `nil` when an extent is negative or the
+    /// product overflows `Int`: the check to run on shapes that come from untrusted input.
+    public static func checkedElementCount(_ shape: [Int]) -> Int? {
+        var product = 1
+        for extent in shape {
+            guard extent >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: extent)
+            guard !overflow else { return nil }
+            product = next
+        }
+        return product
     }
 
     private func offset(_ n: Int, _ c: Int, _ y: Int, _ x: Int) -> Int {

@@ -153,3 +153,15 @@ struct ForwardOpsTests {
         #expect(relativeError(ours, reference) < 1e-5)
     }
 }
+
+@Suite("Tensor shape arithmetic")
+struct TensorShapeTests {
+    @Test("checkedElementCount rejects negative extents and overflow")
+    func checkedElementCount() {
+        #expect(Tensor.checkedElementCount([2, 3, 4]) == 24)
+        #expect(Tensor.checkedElementCount([]) == 1)
+        #expect(Tensor.checkedElementCount([5, 0, 7]) == 0)
+        #expect(Tensor.checkedElementCount([2, -1]) == nil)
+        #expect(Tensor.checkedElementCount([Int.max / 2, 3]) == nil)
+    }
+}
