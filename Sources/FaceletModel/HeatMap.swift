@@ -71,11 +71,13 @@ public struct HeatMap: Sendable {
         self.padding = padding
     }
 
-    /// The heat map of an edit session's Δv (all the bank's levels).
-    public init(session: EditSession) {
+    /// The heat map of an edit session's Δv on `levels` (all the bank's levels when nil).
+    public init(session: EditSession, levels: Set<String>? = nil) {
         var strides: [String: Int] = [:]
         for level in session.backbone.levels { strides[level.name] = level.stride }
-        self.init(delta: session.delta, padding: session.padding, strides: strides)
+        let chosen = FeatureSet(session.delta.levels.filter { levels?.contains($0.name) ?? true }
+            .map { ($0.name, $0.tensor) })
+        self.init(delta: chosen, padding: session.padding, strides: strides)
     }
 
     /// The map of one level, if present.

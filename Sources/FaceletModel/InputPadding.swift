@@ -8,9 +8,10 @@ import FaceletTensor
 /// columns between left and right (the odd one at the right), so the photo stays centred.
 /// Padding happens in pixel space, before normalisation: `zero` pads with black.
 ///
-/// Reflection cannot pad a side by as many pixels as the photo has or more; a photo that small
-/// (any side shorter than `pad_multiple / 2 + 1` pixels, e.g. 9 for 16) is padded by
-/// replicating its edge instead. Photos smaller than 2×2 are refused.
+/// Reflection cannot pad a side by as many pixels as the photo has or more. Every side of at
+/// least `⌈(pad_multiple + 2) / 3⌉` pixels (6 for a multiple of 16, 38 for 112) reflects; a
+/// photo with a shorter side is padded by replicating its edge instead (the whole photo, so
+/// both axes use one mode). Photos smaller than 2×2 are refused.
 public struct InputPadding: Sendable, Equatable {
     /// Rows added above the photo.
     public let top: Int

@@ -158,7 +158,11 @@ struct InputPaddingTests {
         (45, 37, 16, 5, 1, 6, 2, FaceletPackage.Padding.reflect),
         (32, 16, 16, 0, 0, 0, 0, FaceletPackage.Padding.reflect),
         (9, 9, 16, 3, 3, 4, 4, FaceletPackage.Padding.reflect),
+        (6, 6, 16, 5, 5, 5, 5, FaceletPackage.Padding.reflect),
+        (6, 5, 16, 5, 5, 6, 5, FaceletPackage.Padding.replicate),
         (7, 5, 16, 5, 4, 6, 5, FaceletPackage.Padding.replicate),
+        (38, 38, 112, 37, 37, 37, 37, FaceletPackage.Padding.reflect),
+        (38, 37, 112, 37, 37, 38, 37, FaceletPackage.Padding.replicate),
         (2, 2, 16, 7, 7, 7, 7, FaceletPackage.Padding.replicate),
     ])
     func splitsPadding(_ row: (Int, Int, Int, Int, Int, Int, Int, FaceletPackage.Padding)) throws {

@@ -33,6 +33,8 @@ struct HeatMapTests {
             #expect(close(level.values, plain, relative: 1e-6))
             #expect(plain.contains { $0 > 0 })
         }
+        #expect(HeatMap(session: session, levels: ["relu4_1"]).levels.map(\.name)
+                    == ["relu4_1"])
         #expect(heat.combined.count == 27 * 35)
         #expect(heat.combined.allSatisfy { $0 >= 0 && $0 <= 1 })
     }
