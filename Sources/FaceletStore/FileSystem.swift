@@ -51,9 +51,10 @@ enum FileSystem {
         guard fd >= 0 else { throw ioError("create file", path: path) }
         var failure: StoreError?
         data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let written = write(fd, base + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = ioError("write", path: path)
@@ -72,7 +73,12 @@ enum FileSystem {
 
     /// Atomically renames `source` to `destination` (same file system), replacing it.
     static func rename(_ source: String, to destination: String) throws(StoreError) {
-        guard Glibc.rename(source, destination) == 0 else {
+        #if canImport(Glibc)
+        let status = Glibc.rename(source, destination)
+        #else
+        let status = Darwin.rename(source, destination)
+        #endif
+        guard status == 0 else {
             throw ioError("rename to \(destination)", path: source)
         }
     }

@@ -13,7 +13,8 @@ extension Store {
         do {
             try Naming.validateTag(tag)
         } catch {
-            throw StoreError(.invalidReference, "bad tag \"\(tag.replacingNULs)\": \(error.message)")
+            throw StoreError(.invalidReference,
+                             "bad tag \"\(tag.replacingNULs)\": \(error.message)")
         }
         guard tag != Reference.latestTag else {
             throw StoreError(.reservedTag,

@@ -14,7 +14,9 @@ extension Store {
     /// fsynced; present ones skipped) while holding store.lock shared, so gc cannot remove them;
     /// then one `BEGIN IMMEDIATE` transaction inserts every row, moves `latest` and appends the
     /// audit entry. A crash before `COMMIT` leaves only invisible orphan blobs, which gc
-    /// removes. Republishing identical content ignores `thumbnails`.
+    /// removes. Republishing identical content changes no row and ignores `thumbnails`, but
+    /// rewrites any of its tensor blobs that are missing or damaged (how to repair what
+    /// `verify` reports).
     /// - Throws: `StoreError` (`.backboneMissing`, `.invalidPackage`, `.versionConflict`,
     ///   `.kindConflict`, `.busy`, `.io`, `.database`).
     public func publish(
@@ -27,15 +29,21 @@ extension Store {
                                            alreadyPresent: true)
             try Store.checkThumbnails(thumbnails, manifest: manifest)
 
-            if try checkConflicts(package) { return unchanged }
-            if manifest.kind == .bank { try checkBackbone(of: package) }
+            // Already published: rewrite only damaged or missing tensor blobs (a repair), change
+            // no row.
+            let present = try checkConflicts(package)
+            if manifest.kind == .bank, !present { try checkBackbone(of: package) }
 
+            // Held until this closure returns, on every path (ARC could otherwise end the
+            // value's lifetime at its last use).
             let fileLock = try FileLock(path: lockFilePath, mode: .shared,
                                         timeout: fileLockTimeout)
+            defer { withExtendedLifetime(fileLock) {} }
             try reach(.lockAcquired)
             for tensor in package.tensors {
                 try placeBlob(tensor.bytes, digest: tensor.sha256)
             }
+            if present { return unchanged }
             let thumbnailDigests = thumbnails.map { Digest.sha256($0.png) }
             for (thumbnail, digest) in zip(thumbnails, thumbnailDigests) {
                 try placeBlob(thumbnail.png, digest: digest)
@@ -46,11 +54,13 @@ extension Store {
                 try reach(.transactionBegun)
                 // Another connection may have published meanwhile: check again under the lock.
                 if try checkConflicts(package) { return false }
+                // The backbone may have been removed meanwhile (the foreign key would refuse the
+                // insert too, but with a less helpful message).
+                if manifest.kind == .bank { try checkBackbone(of: package) }
                 try insertRows(package, thumbnails: thumbnails, digests: thumbnailDigests)
                 return true
             }
             try reach(.committed)
-            withExtendedLifetime(fileLock) {}
             return inserted
                 ? PublishOutcome(reference: subject, digest: package.contentDigest,
                                  alreadyPresent: false)
@@ -118,14 +128,18 @@ extension Store {
         }
     }
 
-    /// Writes one immutable blob unless a complete one is already there.
+    /// Writes one immutable blob unless an intact one is already there.
     ///
     /// Staged in tmp/ (same file system), fsynced, renamed into place, then the directory is
     /// fsynced so the new name survives power loss. Concurrent writers of the same blob both
-    /// succeed: rename replaces atomically with identical bytes.
+    /// succeed: rename replaces atomically with identical bytes. A present blob is re-hashed
+    /// and replaced if damaged, so publishing a version again repairs what verify reported.
     private func placeBlob(_ data: Data, digest: Digest) throws(StoreError) {
         let path = blobPath(digest)
-        if let size = FileSystem.fileSize(path), size == Int64(data.count) { return }
+        if let size = FileSystem.fileSize(path), size == Int64(data.count),
+           let existing = try? FileSystem.read(path), Digest.sha256(existing) == digest {
+            return
+        }
         let directory = "\(blobRoot)/\(digest.hex.prefix(2))"
         if !FileSystem.exists(directory) {
             try FileSystem.makeDirectory(directory)

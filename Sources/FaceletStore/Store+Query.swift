@@ -18,8 +18,10 @@ extension Store {
                         "SELECT version FROM versions WHERE package_id = ?", [.integer(id)]
                     ) { $0.text(0) }.sorted(by: NaturalOrder.less)
                     let tagPairs = try database.rows(
-                        "SELECT t.tag, v.version FROM tags t JOIN versions v ON v.id = t.version_id "
-                            + "WHERE t.package_id = ?", [.integer(id)]) { ($0.text(0), $0.text(1)) }
+                        "SELECT t.tag, v.version FROM tags t "
+                            + "JOIN versions v ON v.id = t.version_id WHERE t.package_id = ?",
+                        [.integer(id)]
+                    ) { ($0.text(0), $0.text(1)) }
                     let tags = Dictionary(tagPairs, uniquingKeysWith: { first, _ in first })
                     summaries.append(PackageSummary(
                         name: name, kind: try Store.kind(kindText), versions: versions,
@@ -200,7 +202,9 @@ extension Store {
     }
 
     /// The version row `reference` names.
-    func resolveRow(_ reference: Reference) throws(StoreError) -> (id: Int64, record: VersionRecord) {
+    func resolveRow(
+        _ reference: Reference
+    ) throws(StoreError) -> (id: Int64, record: VersionRecord) {
         let found: (Int64, VersionRecord)?
         switch reference.selector {
         case .latest:

@@ -69,12 +69,12 @@ public final class Store: @unchecked Sendable {
             try FileSystem.makeDirectory(root.appendingPathComponent(sub).path)
         }
         let database = try Database(path: databasePath(root), create: true)
+        try configure(database)
         // > The WAL journaling mode uses a write-ahead log instead of a rollback journal to
         // > implement transactions. The WAL journaling mode is persistent; after being set it
         // > stays in effect across multiple database connections and after closing and
         // > reopening the database.  https://www.sqlite.org/pragma.html#pragma_journal_mode
         try database.execute("PRAGMA journal_mode = WAL")
-        try configure(database)
         try Migrator.migrate(database)
         return Store(directory: root, database: database)
     }

@@ -74,6 +74,7 @@ public struct DecoderTrainer: Sendable {
         let last = min(options.steps, stopAfter ?? options.steps)
         let started = Date()
         let firstStep = step
+        var evaluated: (step: Int, psnr: Double)?
         while step < last {
             let (loss, gradients, psnr) = trainingStep(network, step: step)
             guard loss.total.isFinite else {
@@ -82,7 +83,13 @@ public struct DecoderTrainer: Sendable {
                                         + "(\(options.learningRate)) or ω")
             }
             var values = network.decoderParameters.map(\.data)
+            optimizer.learningRate = learningRate(step: step)
             optimizer.update(&values, gradients: gradients.map(\.data))
+            guard values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                throw TrainingError(.nonFiniteLoss, "the decoder's parameters became NaN or "
+                                        + "infinite at step \(step + 1); lower the learning "
+                                        + "rate (\(options.learningRate))")
+            }
             for index in values.indices { network.decoderParameters[index].data = values[index] }
             step += 1
             lastLoss = loss
@@ -92,6 +99,7 @@ public struct DecoderTrainer: Sendable {
                step % options.evaluationInterval == 0 || step == options.steps {
                 heldOutPSNR = network.reconstructionPSNR(heldOutImages,
                                                          batchSize: options.batchSize)
+                evaluated = heldOutPSNR.map { (step, $0) }
             }
             let elapsed = Date().timeIntervalSince(started)
             let perStep = elapsed / Double(step - firstStep)
@@ -106,7 +114,7 @@ public struct DecoderTrainer: Sendable {
         }
 
         let finalLoss = lastLoss ?? DecoderLoss(total: 0, pixel: 0, features: [])
-        let heldOutPSNR = heldOutImages.map {
+        let heldOutPSNR = evaluated?.step == step ? evaluated?.psnr : heldOutImages.map {
             network.reconstructionPSNR($0, batchSize: options.batchSize)
         }
         return DecoderTrainingResult(
@@ -144,6 +152,17 @@ public struct DecoderTrainer: Sendable {
             loss.total += extra.loss.total
         }
         return (loss, gradients, psnr)
+    }
+
+    /// Adam's step size at step `step` (0-based): exponential decay from `learningRate` to
+    /// `learningRate · finalLearningRateFraction` at the last step.
+    func learningRate(step: Int) -> Float {
+        guard options.finalLearningRateFraction != 1, options.steps > 1 else {
+            return options.learningRate
+        }
+        let progress = Double(step) / Double(options.steps - 1)
+        return options.learningRate
+            * Float(pow(Double(options.finalLearningRateFraction), progress))
     }
 
     /// The crops of step `step` as RGB `[batch, 3, size, size]` in [0, 1].
@@ -208,6 +227,7 @@ public struct DecoderTrainer: Sendable {
             "crop": String(options.crop.size),
             "omega": String(options.featureWeight),
             "learning_rate": String(options.learningRate),
+            "final_learning_rate_fraction": String(options.finalLearningRateFraction),
             "seed": String(options.seed),
             "shifted_steps": String(options.shiftedSteps),
             "final_loss": String(loss.total),

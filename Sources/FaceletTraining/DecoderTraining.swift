@@ -11,8 +11,12 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     /// How crops are cut; `crop.size` must be a multiple of the deepest level's stride (16 for
     /// VGG-19 through relu5_1).
     public var crop: CropOptions
-    /// Adam's step size.
+    /// Adam's step size at the first step.
     public var learningRate: Float
+    /// The step size at the last step as a fraction of `learningRate`; in between it decays
+    /// exponentially, `learningRate · finalLearningRateFraction^(s / steps)` at step s
+    /// (1 keeps it constant).
+    public var finalLearningRateFraction: Float
     /// ω of Eq. 4, the weight of the feature loss (0 trains on the pixel loss alone).
     public var featureWeight: Float
     /// The seed of the crops (and of the shifted-feature pairs); equal seeds give equal runs.
@@ -39,13 +43,15 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     /// Makes options; the defaults suit a quarter-width VGG-19 on 64-pixel crops.
     public init(steps: Int = 2000, batchSize: Int = 8,
                 crop: CropOptions = CropOptions(size: 64, minScale: 0.3, maxScale: 1.0),
-                learningRate: Float = 1e-3, featureWeight: Float = 0.1, seed: UInt64 = 1,
+                learningRate: Float = 1e-3, finalLearningRateFraction: Float = 1,
+                featureWeight: Float = 0.1, seed: UInt64 = 1,
                 shiftedSteps: Int = 0, shiftStrength: Float = 1, heldOutCrops: Int = 16,
                 evaluationInterval: Int = 0, checkpointInterval: Int = 100) {
         self.steps = steps
         self.batchSize = batchSize
         self.crop = crop
         self.learningRate = learningRate
+        self.finalLearningRateFraction = finalLearningRateFraction
         self.featureWeight = featureWeight
         self.seed = seed
         self.shiftedSteps = shiftedSteps
@@ -68,6 +74,11 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         }
         guard learningRate.isFinite, learningRate > 0 else {
             throw fail("the learning rate must be positive, got \(learningRate)")
+        }
+        guard finalLearningRateFraction.isFinite, finalLearningRateFraction > 0,
+              finalLearningRateFraction <= 1 else {
+            throw fail("the final learning rate fraction must be in (0, 1], got "
+                        + "\(finalLearningRateFraction)")
         }
         guard featureWeight.isFinite, featureWeight >= 0 else {
             throw fail("ω (the feature weight) must be >= 0, got \(featureWeight)")

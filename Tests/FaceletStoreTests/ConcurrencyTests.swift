@@ -104,4 +104,50 @@ private final class Outcomes: @unchecked Sendable {
             #expect(try store.list()[0].versions == ["1", "2", "3", "4"])
         }
     }
+
+    @Test func gcRunningAlongsidePublishesNeverTakesTheirBlobs() throws {
+        try withTemporaryStore { store, directory in
+            let backbone = try Fixtures.backbone()
+            _ = try store.publish(backbone)
+            let collector = try Store.open(at: directory)
+            let banks = try (1...6).map { version in
+                try Fixtures.bank(version: String(version), backbone: backbone.contentDigest,
+                                  changed: Set(Fixtures.bankTensorNames(level: "relu4_1")),
+                                  variant: version)
+            }
+            let gcFailures = Outcomes()
+            let results = Outcomes()
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                if index == 0 {
+                    for bank in banks {
+                        do {
+                            results.add(.success(try store.publish(bank)))
+                        } catch {
+                            results.add(.failure(error as? StoreError
+                                                 ?? StoreError(.io, "\(error)")))
+                        }
+                    }
+                } else {
+                    for _ in 0..<6 {
+                        do {
+                            _ = try collector.gc()
+                        } catch {
+                            gcFailures.add(.failure(error as? StoreError
+                                                    ?? StoreError(.io, "\(error)")))
+                        }
+                    }
+                }
+            }
+            #expect(results.all.count == 6)
+            #expect(results.all.allSatisfy { (try? $0.get()) != nil })
+            #expect(gcFailures.all.isEmpty)
+            let report = try store.verify()
+            #expect(report.isClean)
+            for bank in banks {
+                #expect(try store.loadPackage(Reference(name: "beard",
+                                                        selector: .version(bank.manifest.version)))
+                            .contentDigest == bank.contentDigest)
+            }
+        }
+    }
 }

@@ -187,7 +187,8 @@ import Testing
 
             try store.remove(ref("beard:1"))
             let report = try store.gc()
-            let onlyFirst = Set(first.tensors.map(\.sha256)).subtracting(second.tensors.map(\.sha256))
+            let onlyFirst = Set(first.tensors.map(\.sha256))
+                .subtracting(second.tensors.map(\.sha256))
             #expect(Set(report.removedBlobs) == onlyFirst)
             for digest in shared {
                 #expect(FileManager.default.fileExists(atPath: store.blobPath(digest)))
@@ -249,6 +250,29 @@ import Testing
             _ = try store.publish(Fixtures.backbone())
             #expect(try watcher.changeCounter() == before + 1)
             #expect(try watcher.list().map(\.name) == ["vgg19-tiny"])
+        }
+    }
+}
+
+@Suite struct RepairTests {
+    @Test func publishingADamagedVersionAgainRepairsItsBlob() throws {
+        try withTemporaryStore { store, _ in
+            let backbone = try Fixtures.backbone()
+            _ = try store.publish(backbone)
+            let bank = try Fixtures.bank(backbone: backbone.contentDigest)
+            _ = try store.publish(bank)
+            let target = try #require(bank["relu3_1.1.weight"])
+            let url = URL(fileURLWithPath: store.blobPath(target.sha256))
+            var bytes = try Data(contentsOf: url)
+            bytes[3] ^= 0x80
+            try bytes.write(to: url)
+            #expect(try store.verify().damaged.map(\.versions) == [["beard:1"]])
+
+            let counter = try store.changeCounter()
+            #expect(try store.publish(bank).alreadyPresent)
+            #expect(try store.changeCounter() == counter)
+            #expect(try store.verify().isClean)
+            #expect(try store.loadPackage(ref("beard")).contentDigest == bank.contentDigest)
         }
     }
 }

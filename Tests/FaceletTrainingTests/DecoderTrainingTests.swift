@@ -70,7 +70,8 @@ import Testing
 
     @Test func resumedRunEqualsUninterruptedRun() throws {
         let photos = try Self.photos()
-        let options = Self.options(steps: 6, shiftedSteps: 4)
+        var options = Self.options(steps: 6, shiftedSteps: 4)
+        options.finalLearningRateFraction = 0.5
         let uninterrupted = try DecoderTrainer(backbone: try Self.backbone(), photos: photos,
                                                options: options).run()
 
@@ -134,12 +135,44 @@ import Testing
         #expect(psnr > 0 && psnr < 60)
     }
 
+    @Test func learningRateDecaysExponentiallyToTheFinalFraction() throws {
+        var options = Self.options(steps: 11)
+        options.learningRate = 1e-3
+        options.finalLearningRateFraction = 0.01
+        let trainer = try DecoderTrainer(backbone: try Self.backbone(), photos: try Self.photos(),
+                                         options: options)
+        #expect(trainer.learningRate(step: 0) == 1e-3)
+        #expect(abs(trainer.learningRate(step: 5) - 1e-4) < 1e-9)
+        #expect(abs(trainer.learningRate(step: 10) - 1e-5) < 1e-10)
+        options.finalLearningRateFraction = 1
+        let constant = try DecoderTrainer(backbone: try Self.backbone(),
+                                          photos: try Self.photos(), options: options)
+        #expect(constant.learningRate(step: 7) == 1e-3)
+    }
+
+    @Test func explodingLossStopsWithNonFiniteLossError() throws {
+        var options = Self.options(steps: 6)
+        options.learningRate = 1e6
+        let checkpoint = Self.temporaryFile()
+        defer { try? FileManager.default.removeItem(at: checkpoint) }
+        let error = #expect(throws: TrainingError.self) {
+            try DecoderTrainer(backbone: try Self.backbone(), photos: try Self.photos(),
+                               options: options).run(checkpoint: checkpoint)
+        }
+        #expect(error?.code == .nonFiniteLoss)
+        // The checkpoints written before the failure hold finite parameters only.
+        if let saved = try DecoderCheckpoint.read(from: checkpoint) {
+            #expect(saved.parameters.allSatisfy { $0.data.allSatisfy(\.isFinite) })
+        }
+    }
+
     @Test(arguments: [
         (DecoderTrainingOptions(steps: 0), "steps"),
         (DecoderTrainingOptions(batchSize: 0), "batch"),
         (DecoderTrainingOptions(crop: CropOptions(size: 40)), "crop"),
         (DecoderTrainingOptions(learningRate: .nan), "learning rate"),
         (DecoderTrainingOptions(featureWeight: -1), "ω"),
+        (DecoderTrainingOptions(finalLearningRateFraction: 0), "final learning rate"),
         (DecoderTrainingOptions(batchSize: 1, shiftedSteps: 5), "shifted"),
     ])
     func badOptionsAreRefused(options: DecoderTrainingOptions, mentions: String) throws {
