@@ -42,6 +42,12 @@ extension FaceletCommandLine {
                 OptionSpec("seed", value: "S", help: "random seed (1)"),
                 OptionSpec("held-out", value: "N",
                            help: "photos kept out of training for the held-out PSNR (0)"),
+                OptionSpec("learning-rate", value: "R", help: "Adam's step size (0.001)"),
+                OptionSpec("final-lr", value: "F",
+                           help: "last step's learning rate as a fraction of the first (1)"),
+                OptionSpec("edit-pairs", value: "MU",
+                           help: "weight of the paired-edit term that teaches the decoder how "
+                               + "feature shifts look in pixels (0 = off)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file"),
@@ -146,6 +152,12 @@ extension FaceletCommandLine {
         options.batchSize = try Training.count(arguments.value("batch"), "--batch")
             ?? options.batchSize
         options.seed = try Generate.seed(arguments.value("seed"))
+        options.learningRate = try Training.fraction(arguments.value("learning-rate"),
+                                                     "--learning-rate") ?? options.learningRate
+        options.finalLearningRateFraction = try Training.fraction(
+            arguments.value("final-lr"), "--final-lr") ?? options.finalLearningRateFraction
+        options.editPairWeight = try Training.fraction(arguments.value("edit-pairs"),
+                                                       "--edit-pairs") ?? options.editPairWeight
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
 
@@ -202,6 +214,15 @@ extension FaceletCommandLine {
 
 /// Helpers of the training commands.
 enum Training {
+    /// A finite, non-negative number option, or nil when absent.
+    static func fraction(_ text: String?, _ option: String) throws -> Float? {
+        guard let text else { return nil }
+        guard let value = Float(text), value.isFinite, value >= 0 else {
+            throw CLIError.usage("\(option) needs a number >= 0, got '\(text)'")
+        }
+        return value
+    }
+
     /// A positive whole number option, or nil when absent.
     static func count(_ text: String?, _ option: String) throws -> Int? {
         guard let text else { return nil }

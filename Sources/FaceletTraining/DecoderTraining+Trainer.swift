@@ -151,7 +151,52 @@ public struct DecoderTrainer: Sendable {
             }
             loss.total += extra.loss.total
         }
+        if options.editPairWeight > 0 {
+            let pair = editPairTerm(network, images: x, features: psi, step: step)
+            for index in gradients.indices {
+                gradients[index] = Ops.add(gradients[index], pair.gradients[index])
+            }
+            loss.total += pair.loss
+        }
         return (loss, gradients, psnr)
+    }
+
+    /// The paired-edit term of `DecoderTrainingOptions.editPairWeight` for the normalised
+    /// batch `images` with features `features`: its weighted loss and decoder gradients.
+    func editPairTerm(_ network: TrainableBackbone, images: Tensor, features: [Tensor],
+                      step: Int) -> (loss: Float, gradients: [Tensor]) {
+        let editedImages = editedBatch(network, images: images, step: step)
+        let before = network.decodeForBackward(features)
+        let after = network.decodeForBackward(network.encode(editedImages))
+
+        let decodedChange = Ops.addScaled(after.output, before.output, scale: -1)
+        let pixelChange = Ops.addScaled(editedImages, images, scale: -1)
+        let (loss, gradient) = Gradients.meanSquaredError(decodedChange, pixelChange)
+        let weighted = Ops.addScaled(Tensor(zeros: gradient.shape), gradient,
+                                     scale: options.editPairWeight)
+        let afterGradients = network.decoderParameterGradients(after, outputGradient: weighted)
+        let beforeGradients = network.decoderParameterGradients(before, outputGradient: weighted)
+        let gradients = zip(afterGradients, beforeGradients).map { after, before in
+            Ops.addScaled(after, before, scale: -1)
+        }
+        return (options.editPairWeight * loss, gradients)
+    }
+
+    /// The normalised batch `images` with each photo edited by its own random photo edit of
+    /// step `step` (`PhotoTransform.random`, seeded by the run's seed and the step).
+    func editedBatch(_ network: TrainableBackbone, images: Tensor, step: Int) -> Tensor {
+        var random = TrainingRandom(seed: options.seed ^ 0x4544_4954_5041_4952
+                                    ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
+        let raw = network.denormalize(images)
+        let size = raw.h * raw.w
+        var edited = raw
+        for n in 0..<raw.n {
+            let edit = PhotoTransform.random(using: &random)
+            let range = n * 3 * size ..< (n + 1) * 3 * size
+            let photo = RGBImage(width: raw.w, height: raw.h, pixels: Array(raw.data[range]))
+            edited.data.replaceSubrange(range, with: edit.apply(photo).image.pixels)
+        }
+        return network.normalize(edited)
     }
 
     /// Adam's step size at step `step` (0-based): exponential decay from `learningRate` to
@@ -230,6 +275,7 @@ public struct DecoderTrainer: Sendable {
             "final_learning_rate_fraction": String(options.finalLearningRateFraction),
             "seed": String(options.seed),
             "shifted_steps": String(options.shiftedSteps),
+            "edit_pair_weight": String(options.editPairWeight),
             "final_loss": String(loss.total),
             "encoder": encoderDigest.description,
         ]

@@ -32,6 +32,15 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     public var shiftedSteps: Int
     /// The largest λ of the shifted-feature term.
     public var shiftStrength: Float
+    /// μ, the weight of the paired-edit term (0 turns it off).
+    ///
+    /// Each step also edits the batch with a random photo edit e (a random colour grade, and
+    /// half the time a random soft-edged local patch; see `PhotoTransform.random`) and adds
+    /// `μ ‖(D(ψ(e(x))) − D(ψ(x))) − (e(x) − x)‖²` (normalised space, mean over elements):
+    /// the shift of the features between two real photos must decode to the pixel change
+    /// between them. That is what the `difference` output mode relies on, since an edit there
+    /// is `x + D(ψ + λΔv) − D(ψ)`; reconstruction alone does not teach it.
+    public var editPairWeight: Float
     /// The number of fixed held-out crops the held-out PSNR is measured on.
     public var heldOutCrops: Int
     /// Steps between held-out evaluations reported through progress (0: only at the end).
@@ -45,7 +54,8 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
                 crop: CropOptions = CropOptions(size: 64, minScale: 0.3, maxScale: 1.0),
                 learningRate: Float = 1e-3, finalLearningRateFraction: Float = 1,
                 featureWeight: Float = 0.1, seed: UInt64 = 1,
-                shiftedSteps: Int = 0, shiftStrength: Float = 1, heldOutCrops: Int = 16,
+                shiftedSteps: Int = 0, shiftStrength: Float = 1, editPairWeight: Float = 0,
+                heldOutCrops: Int = 16,
                 evaluationInterval: Int = 0, checkpointInterval: Int = 100) {
         self.steps = steps
         self.batchSize = batchSize
@@ -56,6 +66,7 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         self.seed = seed
         self.shiftedSteps = shiftedSteps
         self.shiftStrength = shiftStrength
+        self.editPairWeight = editPairWeight
         self.heldOutCrops = heldOutCrops
         self.evaluationInterval = evaluationInterval
         self.checkpointInterval = checkpointInterval

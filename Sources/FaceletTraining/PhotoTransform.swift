@@ -120,3 +120,27 @@ public struct PhotoTransform: Sendable, Equatable, Codable {
 
     private func clamp01(_ v: Float) -> Float { min(1, max(0, v)) }
 }
+
+extension PhotoTransform {
+    /// A random photo edit, for teaching a decoder how feature shifts look in pixels: a colour
+    /// grade (gains in [0.8, 1.2], offsets in [−0.08, 0.08], saturation in [0.7, 1.3]) or, half
+    /// the time, a soft-edged elliptical patch anywhere in the photo (radii 0.12–0.4, offsets
+    /// in [−0.25, 0.25]).
+    public static func random(using random: inout TrainingRandom) -> PhotoTransform {
+        func uniform(_ low: Float, _ high: Float) -> Float {
+            low + (high - low) * random.nextUnitFloat()
+        }
+        if random.nextUnitFloat() < 0.5 {
+            return PhotoTransform(
+                kind: .colourGrade, name: "random-grade",
+                gain: (0..<3).map { _ in uniform(0.8, 1.2) },
+                offset: (0..<3).map { _ in uniform(-0.08, 0.08) },
+                saturation: uniform(0.7, 1.3), centre: [0.5, 0.5], radii: [1, 1], softness: 0)
+        }
+        return PhotoTransform(
+            kind: .localPatch, name: "random-patch", gain: [1, 1, 1],
+            offset: (0..<3).map { _ in uniform(-0.25, 0.25) }, saturation: 1,
+            centre: [uniform(0.15, 0.85), uniform(0.15, 0.85)],
+            radii: [uniform(0.12, 0.4), uniform(0.12, 0.4)], softness: uniform(0.2, 0.6))
+    }
+}

@@ -155,6 +155,45 @@ import Testing
         }
     }
 
+    @Test func pairedEditGradientsMatchFiniteDifferences() throws {
+        let backbone = try Self.network(output: .difference)
+        let x = Self.images(seed: 31)
+        let psi = backbone.encode(x)
+        var options = DecoderTrainingOptions(crop: CropOptions(size: 32), editPairWeight: 0.8)
+        options.seed = 5
+        let trainer = try DecoderTrainer(backbone: backbone,
+                                         photos: TestImages.photoSet(count: 1),
+                                         options: options)
+        let term = trainer.editPairTerm(backbone, images: x, features: psi, step: 3)
+        let edited = trainer.editedBatch(backbone, images: x, step: 3)
+        #expect(Self.meanSquare(edited, x) > 1e-4, "the random edits change the photos")
+        let editedFeatures = backbone.encode(edited)
+        // μ ‖(D(ψ(e(x))) − D(ψ(x))) − (e(x) − x)‖², recomputed with double-precision sums.
+        func loss(_ network: TrainableBackbone) -> Double {
+            let change = Ops.addScaled(network.decode(editedFeatures), network.decode(psi),
+                                       scale: -1)
+            return 0.8 * Self.meanSquare(change, Ops.addScaled(edited, x, scale: -1))
+        }
+        #expect(abs(Double(term.loss) - loss(backbone)) <= 1e-4 * loss(backbone))
+        var random = TrainingRandom(seed: 32)
+        for index in backbone.decoderParameters.indices {
+            let scale = term.gradients[index].data.map(abs).max() ?? 0
+            let i = random.nextInt(below: backbone.decoderParameters[index].count)
+            let numeric = Self.finiteDifferences { value in
+                var moved = backbone
+                moved.decoderParameters[index].data[i] += value
+                return loss(moved)
+            }
+            let analytic = term.gradients[index].data[i]
+            let name = backbone.decoderParameterNames[index]
+            // The output layer's bias cancels in a difference of two decodes: its gradient is
+            // exactly 0 and the numeric one is rounding noise.
+            #expect(Self.agrees(analytic, numeric, scale: scale)
+                        || (analytic == 0 && numeric.allSatisfy { abs($0) < 1e-6 }),
+                    "\(name)[\(i)]: analytic \(analytic), numeric \(numeric)")
+        }
+    }
+
     @Test(arguments: [FaceletPackage.Padding.zero, .reflect])
     func encoderInputGradientMatchesFiniteDifferences(padding: FaceletPackage.Padding) throws {
         let backbone = try Self.network(padding: padding)
