@@ -72,6 +72,33 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         self.checkpointInterval = checkpointInterval
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case steps, batchSize, crop, learningRate, finalLearningRateFraction, featureWeight, seed
+        case shiftedSteps, shiftStrength, editPairWeight, heldOutCrops, evaluationInterval
+        case checkpointInterval
+    }
+
+    /// Decodes options; `editPairWeight` may be absent (checkpoints written before it existed
+    /// trained without the paired-edit term).
+    public init(from decoder: Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            steps: try values.decode(Int.self, forKey: .steps),
+            batchSize: try values.decode(Int.self, forKey: .batchSize),
+            crop: try values.decode(CropOptions.self, forKey: .crop),
+            learningRate: try values.decode(Float.self, forKey: .learningRate),
+            finalLearningRateFraction: try values.decode(Float.self,
+                                                         forKey: .finalLearningRateFraction),
+            featureWeight: try values.decode(Float.self, forKey: .featureWeight),
+            seed: try values.decode(UInt64.self, forKey: .seed),
+            shiftedSteps: try values.decode(Int.self, forKey: .shiftedSteps),
+            shiftStrength: try values.decode(Float.self, forKey: .shiftStrength),
+            editPairWeight: try values.decodeIfPresent(Float.self, forKey: .editPairWeight) ?? 0,
+            heldOutCrops: try values.decode(Int.self, forKey: .heldOutCrops),
+            evaluationInterval: try values.decode(Int.self, forKey: .evaluationInterval),
+            checkpointInterval: try values.decode(Int.self, forKey: .checkpointInterval))
+    }
+
     /// Checks the options against a backbone whose deepest level has stride `stride`.
     ///
     /// - Throws: `TrainingError` `.invalidOption` naming the first bad option.
