@@ -59,7 +59,8 @@ let package = Package(
         // The commands of the CLI, as a library so tests can drive them in-process.
         .target(name: "FaceletCLI",
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
-                               "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
+                               "FaceletPackage", "FaceletImaging", "FaceletTensor",
+                               "FaceletImport", "FaceletRuntime", "FaceletService"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
         // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
         .target(name: "FaceletRuntime",
@@ -98,6 +99,7 @@ let package = Package(
                     dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
                                    "FaceletPackage", "FaceletImaging", "FaceletStore"]),
         .testTarget(name: "FaceletCLITests",
-                    dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage"]),
+                    dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage",
+                                   "FaceletService"]),
     ]
 )
