@@ -186,6 +186,11 @@ extension FaceletCommandLine {
         let store = try context.openStore()
         let record = try store.resolve(reference)
         let package = try store.loadPackage(reference)
+        guard options.part == .all || package.manifest.kind == .backbone else {
+            throw CLIError.user("not-a-backbone",
+                                "\(record.reference) is a bank; --part encoder|decoder splits a"
+                                    + " backbone, leave it out for a bank")
+        }
         let path = context.path(output)
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
