@@ -31,12 +31,12 @@ extension FaceletCommandLine {
                 OptionSpec("output", short: "o", value: "FILE", help: "write the package file"),
             ],
             discussion: """
-                Reads the files without running any code from them (a restricted pickle \\
-                reader; see docs/import.md), maps their keys onto Facelet's names and builds \\
-                one package: a facelet bank from a single bank file (needs --backbone), else \\
-                a backbone from all files together (architecture inferred unless --arch). \\
-                Writes it with -o, stores it with --publish (both allowed; at least one is \\
-                needed). Nothing is written or stored when any step fails. The provenance \\
+                Reads the files without running any code from them (a restricted pickle \
+                reader; see docs/import.md), maps their keys onto Facelet's names and builds \
+                one package: a facelet bank from a single bank file (needs --backbone), else \
+                a backbone from all files together (architecture inferred unless --arch). \
+                Writes it with -o, stores it with --publish (both allowed; at least one is \
+                needed). Nothing is written or stored when any step fails. The provenance \
                 records each source file's name, SHA-256, format and key mapping.
                 """),
                 run: importWeights),

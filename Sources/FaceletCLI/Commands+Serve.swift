@@ -18,11 +18,11 @@ extension FaceletCommandLine {
                            help: "the backbone (default: the first followed bank's)"),
             ],
             discussion: """
-                Keeps the backbone in memory and each --follow reference (beard, \\
-                beard@stable) installed under its package name, swapping in a new version \\
-                as soon as the store's reference moves (publish, tag). Prints 'serving on \\
-                http://HOST:PORT', then serves until SIGINT or SIGTERM and stops cleanly. \\
-                Runtime events go to stderr (with --json: one {"event": ...} line each on \\
+                Keeps the backbone in memory and each --follow reference (beard, \
+                beard@stable) installed under its package name, swapping in a new version \
+                as soon as the store's reference moves (publish, tag). Prints 'serving on \
+                http://HOST:PORT', then serves until SIGINT or SIGTERM and stops cleanly. \
+                Runtime events go to stderr (with --json: one {"event": ...} line each on \
                 stdout). Endpoints: docs/runtime.md.
                 """),
                 run: serveRuntime),

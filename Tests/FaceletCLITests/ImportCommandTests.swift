@@ -210,6 +210,22 @@ extension CLIFixture {
         #expect(try fixture.snapshot() == before)
     }
 
+    @Test(arguments: [
+        ("import", "usage: facelet-registry import FILE... [--as NAME:VERSION] [--arch NAME]"
+            + " [--layout L] [--backbone REF] [--publish] [-o FILE]\n"),
+        ("export", "usage: facelet-registry export NAME[:VERSION] [-o FILE] [--format F]"
+            + " [--naming N] [--part P]\n"),
+        ("serve-runtime", "usage: facelet-registry serve-runtime [--listen HOST:PORT]"
+            + " [--follow REF] [--backbone REF]\n"),
+    ])
+    func helpStartsWithTheUsageLineAndReadsAsProse(command: String, usage: String) throws {
+        let fixture = try CLIFixture()
+        let help = fixture.run(command, "--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.hasPrefix(usage))
+        #expect(!help.stdout.contains("\\"))
+    }
+
     @Test func aBankFileNeedsItsBackbone() throws {
         let fixture = try CLIFixture()
         #expect(fixture.run("init").status == 0)
