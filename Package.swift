@@ -59,7 +59,8 @@ let package = Package(
         // The commands of the CLI, as a library so tests can drive them in-process.
         .target(name: "FaceletCLI",
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
-                               "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
+                               "FaceletPackage", "FaceletImaging", "FaceletTensor",
+                               "FaceletImport", "FaceletRuntime", "FaceletService"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
         // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
         .target(name: "FaceletRuntime",
@@ -99,6 +100,6 @@ let package = Package(
                                    "FaceletPackage", "FaceletImaging", "FaceletStore"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage",
-                                   "FaceletImaging", "FaceletTraining"]),
+                                   "FaceletImaging", "FaceletTraining", "FaceletService"]),
     ]
 )

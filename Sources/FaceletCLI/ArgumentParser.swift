@@ -36,11 +36,20 @@ struct PositionalSpec: Sendable {
     let help: String
     /// Whether it may be left out.
     let optional: Bool
+    /// Whether it takes every remaining argument (`FILE...`); only the last positional may.
+    let repeating: Bool
 
-    init(_ name: String, optional: Bool = false, help: String) {
+    init(_ name: String, optional: Bool = false, repeating: Bool = false, help: String) {
         self.name = name
         self.help = help
         self.optional = optional
+        self.repeating = repeating
+    }
+
+    /// `FILE`, `FILE...`, `[FILE]`.
+    var usageForm: String {
+        let form = repeating ? name + "..." : name
+        return optional ? "[\(form)]" : form
     }
 }
 
@@ -73,11 +82,16 @@ struct ParsedArguments: Sendable {
     var positionals: [String] = []
     /// Option values by long name (the last one wins when given twice).
     var values: [String: String] = [:]
+    /// Every value of each option, in the order given (for options that may repeat).
+    var allValues: [String: [String]] = [:]
     /// Flags that were given, by long name.
     var flags: Set<String> = []
 
     /// The value of `--name`, if given.
     func value(_ name: String) -> String? { values[name] }
+
+    /// Every value given for `--name`, in order (empty when it was not given).
+    func values(_ name: String) -> [String] { allValues[name] ?? [] }
 
     /// Whether the flag `--name` was given.
     func flag(_ name: String) -> Bool { flags.contains(name) }
@@ -150,7 +164,8 @@ enum ArgumentParser {
             throw .usage("\(spec.name): missing argument \(missing) "
                 + "(usage: facelet-registry \(usageLine(spec)))")
         }
-        if parsed.positionals.count > spec.positionals.count {
+        if parsed.positionals.count > spec.positionals.count,
+           spec.positionals.last?.repeating != true {
             let extra = parsed.positionals[spec.positionals.count]
             throw .usage("\(spec.name): unexpected argument '\(extra)' "
                 + "(usage: facelet-registry \(usageLine(spec)))")
@@ -202,12 +217,14 @@ enum ArgumentParser {
         }
         if let inlineValue {
             parsed.values[spec.name] = inlineValue
+            parsed.allValues[spec.name, default: []].append(inlineValue)
             return index + 1
         }
         guard index + 1 < args.count else {
             throw .usage("\(context)option --\(spec.name) needs a value \(spec.valueName ?? "")")
         }
         parsed.values[spec.name] = args[index + 1]
+        parsed.allValues[spec.name, default: []].append(args[index + 1])
         return index + 2
     }
 
@@ -220,7 +237,7 @@ enum ArgumentParser {
     static func usageLine(_ spec: CommandSpec) -> String {
         var parts = [spec.name]
         for positional in spec.positionals {
-            parts.append(positional.optional ? "[\(positional.name)]" : positional.name)
+            parts.append(positional.usageForm)
         }
         for option in spec.options {
             var form = option.short.map { "-\($0)" } ?? "--\(option.name)"
@@ -238,9 +255,10 @@ enum ArgumentParser {
         }
         if !spec.positionals.isEmpty {
             lines += ["", "arguments:"]
-            let width = spec.positionals.map(\.name.count).max() ?? 0
-            for positional in spec.positionals {
-                lines.append("  " + pad(positional.name, width) + "  " + positional.help)
+            let names = spec.positionals.map { $0.repeating ? $0.name + "..." : $0.name }
+            let width = names.map(\.count).max() ?? 0
+            for (name, positional) in zip(names, spec.positionals) {
+                lines.append("  " + pad(name, width) + "  " + positional.help)
             }
         }
         let options = spec.options + globalOptions

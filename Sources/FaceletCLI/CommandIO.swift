@@ -24,6 +24,7 @@ public final class CommandIO: @unchecked Sendable {
     public let stderrIsTerminal: Bool
 
     private let capturing: Bool
+    private let interruption = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var outBuffer = ""
     private var errBuffer = ""
@@ -78,6 +79,17 @@ public final class CommandIO: @unchecked Sendable {
         } else {
             FileHandle.standardError.write(Data(text.utf8))
         }
+    }
+
+    /// Asks a long-running command (`serve-runtime`) to stop cleanly, as SIGINT or SIGTERM
+    /// would; for embedding and tests, which cannot signal their own process.
+    public func interrupt() {
+        interruption.signal()
+    }
+
+    /// Blocks until `interrupt()` is called (once per call).
+    func waitForInterrupt() {
+        interruption.wait()
     }
 
     /// Resolves a path from the command line: `~` expands to the home directory, relative

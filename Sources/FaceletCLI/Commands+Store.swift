@@ -29,9 +29,24 @@ extension FaceletCommandLine {
             positionals: [PositionalSpec("NAME:VERSION", help: "the version to remove")]),
                 run: remove),
         Command(spec: CommandSpec(
-            "export", summary: "write a stored version back out as a package file",
+            "export", summary: "write a stored version out as a package file, or for PyTorch",
             positionals: [PositionalSpec("NAME[:VERSION]", help: "the version (or @TAG)")],
-            options: [OptionSpec("output", short: "o", value: "FILE", help: "the file to write")]),
+            options: [
+                OptionSpec("output", short: "o", value: "FILE", help: "the file to write"),
+                OptionSpec("format", value: "F",
+                           help: "facelet (default: the package itself), safetensors, pytorch"),
+                OptionSpec("naming", value: "N",
+                           help: "tensor names: facelet (default), original, torchvision"),
+                OptionSpec("part", value: "P",
+                           help: "all (default), encoder or decoder (of a backbone)"),
+            ],
+            discussion: """
+                --format facelet writes the stored package byte for byte (same content \
+                digest). safetensors and pytorch write the tensors for Python \
+                (safetensors.torch.load_file, torch.load(path, weights_only=True)); --naming \
+                original uses the 2018 release's module names, torchvision the features.N \
+                names of an encoder. See docs/import.md.
+                """),
                 run: export),
         Command(spec: CommandSpec(
             "verify", summary: "re-hash everything stored and report any damage"),
@@ -58,19 +73,8 @@ extension FaceletCommandLine {
     @Sendable static func publish(_ context: CommandContext) throws {
         let path = context.path(context.positional(0))
         let package = try context.readPackage(at: path)
-        let store = try context.openStore()
         let manifest = package.manifest
-
-        var thumbnails: [ThumbnailInput] = []
-        let existing = try? store.resolve(Reference(name: manifest.name,
-                                                    selector: .version(manifest.version)))
-        // Republishing the same content is a no-op: no need to render thumbnails for it.
-        if manifest.kind == .bank && existing?.digest != package.contentDigest {
-            let backbone = try Thumbnails.backbonePackage(for: manifest, in: store)
-            thumbnails = try Thumbnails.render(bank: package, backbone: backbone, context: context)
-        }
-        let outcome = try store.publish(package, thumbnails: thumbnails)
-        let stored = outcome.alreadyPresent ? [] : thumbnails
+        let (outcome, stored) = try publish(package, context: context)
         let json: JSONValue = [
             "reference": .string(outcome.reference),
             "name": .string(manifest.name),
@@ -91,6 +95,24 @@ extension FaceletCommandLine {
             }
             return lines
         }
+    }
+
+    /// Stores `package`, rendering a bank's thumbnails first (what `publish` and
+    /// `import --publish` share). Returns the outcome and the thumbnails actually stored.
+    static func publish(_ package: Package, context: CommandContext) throws
+        -> (outcome: PublishOutcome, thumbnails: [ThumbnailInput]) {
+        let store = try context.openStore()
+        let manifest = package.manifest
+        var thumbnails: [ThumbnailInput] = []
+        let existing = try? store.resolve(Reference(name: manifest.name,
+                                                    selector: .version(manifest.version)))
+        // Republishing the same content is a no-op: no need to render thumbnails for it.
+        if manifest.kind == .bank && existing?.digest != package.contentDigest {
+            let backbone = try Thumbnails.backbonePackage(for: manifest, in: store)
+            thumbnails = try Thumbnails.render(bank: package, backbone: backbone, context: context)
+        }
+        let outcome = try store.publish(package, thumbnails: thumbnails)
+        return (outcome, outcome.alreadyPresent ? [] : thumbnails)
     }
 
     // MARK: - tag, rm
@@ -121,6 +143,10 @@ extension FaceletCommandLine {
     @Sendable static func export(_ context: CommandContext) throws {
         guard let output = context.arguments.value("output") else {
             throw CLIError.usage("export needs -o FILE")
+        }
+        let options = try ExportOptions(context.arguments)
+        guard options.format == nil else {
+            return try exportForPython(context, output: output, options: options)
         }
         let reference = try context.reference(context.positional(0))
         let store = try context.openStore()

@@ -1,6 +1,9 @@
 import FaceletImaging
+import FaceletImport
 import FaceletModel
 import FaceletPackage
+import FaceletRuntime
+import FaceletService
 import FaceletStore
 import FaceletTraining
 import Foundation
@@ -37,6 +40,16 @@ struct ErrorReport {
             code = "training." + error.code.rawValue
             message = error.path.map { "\($0): \(error.message)" } ?? error.message
         case let error as ModelError:
+            code = error.code.rawValue
+            message = error.message
+        case let error as ImportError:
+            code = error.code.rawValue
+            message = error.context["file.path"].map { "\($0): \(error.message)" }
+                ?? error.message
+        case let error as ServiceError:
+            code = error.code.rawValue
+            message = error.message
+        case let error as RuntimeError:
             code = error.code.rawValue
             message = error.message
         default:

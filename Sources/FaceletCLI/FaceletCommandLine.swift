@@ -99,10 +99,12 @@ public enum FaceletCommandLine {
     /// Every subcommand, in the order `--help` lists them.
     static let commands: [Command] = {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
-            + benchmarkCommands + transformCommands + generatorCommands
-        let order = ["init", "publish", "list", "show", "tag", "rm", "export", "diff", "verify",
-                     "gc", "log", "apply", "audit", "train", "train-decoder", "bench-effect",
-                     "transform-photos", "new-backbone", "new-bank"]
+            + benchmarkCommands + transformCommands + generatorCommands + importCommands
+            + serveCommands
+        let order = ["init", "publish", "import", "list", "show", "tag", "rm", "export", "diff",
+                     "verify", "gc", "log", "apply", "audit", "serve-runtime", "train",
+                     "train-decoder", "bench-effect", "transform-photos", "new-backbone",
+                     "new-bank"]
         return all.sorted { a, b in
             (order.firstIndex(of: a.spec.name) ?? order.count)
                 < (order.firstIndex(of: b.spec.name) ?? order.count)
