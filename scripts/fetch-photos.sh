@@ -7,6 +7,7 @@
 #
 # DIR/train    photos the demo backbone's decoder and the demo effects are trained on
 # DIR/heldout  photos that are never trained on (the astronaut portrait, the cat)
+# DIR/bench    both, the held-out ones last by name (for bench-effect --held-out 2)
 # Licences: see docs/photos.md (public domain and CC0, as scikit-image documents them).
 set -euo pipefail
 dir=${1:-.cache/photos}
@@ -31,6 +32,13 @@ for f in coffee.png rocket.jpg hubble_deep_field.jpg brick.png grass.png gravel.
 done
 for f in astronaut.png chelsea.png; do
     cp "$data/$f" "$dir/heldout/"
+done
+# bench/: every photo, the held-out ones named to sort last, for `bench-effect --held-out 2`
+# (it holds out the last photos by name).
+mkdir -p "$dir/bench"
+cp "$dir"/train/* "$dir/bench/"
+for f in astronaut.png chelsea.png; do
+    cp "$dir/heldout/$f" "$dir/bench/zz-heldout-$f"
 done
 touch "$dir/.complete"
 echo "$dir"
