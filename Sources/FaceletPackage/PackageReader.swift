@@ -11,11 +11,23 @@ public enum PackageReader {
     /// - Throws: `PackageError`: `.unreadable` when the file cannot be read, otherwise the
     ///   code of the first rule the content breaks (with `file.path` in the context).
     public static func read(contentsOf url: URL) throws(PackageError) -> Package {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) else {
+            throw PackageError(.unreadable, "no such file",
+                               context: ["file.path": url.path])
+        }
+        guard !isFolder.boolValue else {
+            throw PackageError(.unreadable, "this is a folder, not a package file",
+                               context: ["file.path": url.path])
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
-            throw PackageError(.unreadable, "cannot read the package file: \(error)",
+            // Foundation's description is a dump of NSError fields; its localised sentence
+            // ("You don't have permission.") reads better.
+            throw PackageError(.unreadable,
+                               "cannot read the file: \(error.localizedDescription)",
                                context: ["file.path": url.path])
         }
         do {

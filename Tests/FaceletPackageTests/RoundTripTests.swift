@@ -106,6 +106,14 @@ import Testing
             #expect(error.code == .unreadable)
             #expect(error.context["file.path"] == absent.path)
         }
+        let folder = FileManager.default.temporaryDirectory
+        do {
+            _ = try PackageReader.read(contentsOf: folder)
+            Issue.record("reading a folder did not throw")
+        } catch {
+            #expect(error.code == .unreadable)
+            #expect(error.message == "this is a folder, not a package file")
+        }
     }
 
     @Test func floatsConvertsEveryDtype() {
