@@ -51,6 +51,9 @@ let package = Package(
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
                                "FaceletPackage", "FaceletImaging", "FaceletTensor"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
+        // The engine benchmark (issue 6): the peer's network timed stage by stage.
+        .target(name: "FaceletBench", dependencies: ["FaceletTensor", "FaceletPackage"]),
+        .executableTarget(name: "facelet-bench", dependencies: ["FaceletBench"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"],
                     exclude: ["Reference"]),

@@ -19,6 +19,13 @@ public struct PreparedConvolution: Sendable {
     /// The kernel size (odd).
     public var kernel: Int { weight.shape[2] }
 
+    /// Whether `Ops.conv2d(_:prepared:padding:relu:)` takes the Winograd path on an image of
+    /// `height × width` (otherwise banded im2col + sgemm).
+    public func usesWinograd(height: Int, width: Int) -> Bool {
+        ConvolutionPath.choose(kernel: kernel, inChannels: inChannels, outChannels: outChannels,
+                               height: height, width: width) == .winograd
+    }
+
     /// Prepares `weight` (`[out, in, k, k]`, odd `k`) and `bias` (`[out]`, or nil for none).
     ///
     /// - Precondition: the shapes above, `in >= 1`, `out >= 1`.
@@ -66,7 +73,7 @@ enum ConvolutionPath: Sendable {
     static func choose(kernel: Int, inChannels: Int, outChannels: Int, height: Int,
                        width: Int) -> ConvolutionPath {
         guard kernel == 3 else { return .im2col }
-        let pays = inChannels >= 8 && outChannels >= 8 && height >= 8 && width >= 8
+        let pays = inChannels >= 8 && height >= 8 && width >= 8
         return pays ? .winograd : .im2col
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The transforms of Winograd's minimal filtering algorithm F(4×4, 3×3) (Lavin and Gray,
 /// "Fast Algorithms for Convolutional Neural Networks", 2016), interpolation points
 /// 0, ±1, ±2, ∞.
@@ -93,9 +95,17 @@ struct WinogradLayout: Sendable {
     /// Tile rows per block.
     let blockRows: Int
 
-    /// The default scratch budget of one block: 2^23 floats (32 MiB) for the transformed
-    /// inputs and products together.
-    static let defaultBudget = 1 << 23
+    /// The default scratch budget of one block, in floats, for the transformed inputs and
+    /// products together: 2^23 (32 MiB), or `FACELET_WINOGRAD_BUDGET` when set (for tuning).
+    static let defaultBudget: Int = ProcessInfo.processInfo
+        .environment["FACELET_WINOGRAD_BUDGET"].flatMap { Int($0) }.map { max(1, $0) }
+        ?? 1 << 23
+
+    /// The tiles a block aims at: enough columns for sgemm to run near its peak, few enough
+    /// that the block's transformed inputs and products stay near the caches.
+    /// `FACELET_WINOGRAD_TILES` overrides it (for tuning).
+    static let targetTiles: Int = ProcessInfo.processInfo
+        .environment["FACELET_WINOGRAD_TILES"].flatMap { Int($0) }.map { max(1, $0) } ?? 128
 
     var tileRows: Int { (height + 3) / 4 }
     var tileColumns: Int { (width + 3) / 4 }
@@ -111,8 +121,10 @@ struct WinogradLayout: Sendable {
         self.height = height
         self.width = width
         self.padding = padding
-        let perTileRow = Winograd.positions * (inChannels + outChannels) * ((width + 3) / 4)
-        blockRows = max(1, min((height + 3) / 4, budget / max(1, perTileRow)))
+        let columns = (width + 3) / 4
+        let perTileRow = Winograd.positions * (inChannels + outChannels) * columns
+        let wanted = (WinogradLayout.targetTiles + columns - 1) / columns
+        blockRows = max(1, min((height + 3) / 4, wanted, budget / max(1, perTileRow)))
     }
 
     /// The source index of padded coordinate `i` (from -1) of a line of `size` samples, or nil
