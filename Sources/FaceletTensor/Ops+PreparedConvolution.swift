@@ -81,7 +81,7 @@ extension Ops {
                     let tiles = rows * layout.tileColumns
                     splitRange(inChannels, parts: workers, minimumChunk: 4) { channels in
                         let strip = UnsafeMutablePointer<Float>.allocate(
-                            capacity: 12 * layout.stripWidth)
+                            capacity: layout.inputScratch)
                         defer { strip.deallocate() }
                         layout.transformInput(source.base, channels: channels,
                                               firstTileRow: firstTileRow, rows: rows,

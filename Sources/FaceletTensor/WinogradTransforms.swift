@@ -135,59 +135,78 @@ struct WinogradLayout: Sendable {
         return padding.sourceIndex(i, size: size)
     }
 
+    /// The entries of one phase of a deinterleaved strip row: `tileColumns + 1`.
+    var lane: Int { tileColumns + 1 }
+    /// The scratch floats `transformInput` needs: two sets of 6 rows × 4 phases × `lane`.
+    var inputScratch: Int { 48 * lane }
+
     /// Transforms channels `channels` of `image` (`[in, H, W]`) over tile rows
     /// `firstTileRow..<firstTileRow + rows` into `v` (`[36, in, rows * tileColumns]`).
-    /// `strip` holds `12 * stripWidth` floats of scratch.
+    /// `strip` holds `inputScratch` floats.
+    ///
+    /// Each padded input row is stored deinterleaved by column modulo 4 (phase `x % 4` at
+    /// index `x / 4`), so the six columns of consecutive tiles are six contiguous runs and
+    /// both passes of `Bᵀ` run over contiguous memory.
     func transformInput(_ image: UnsafePointer<Float>, channels: Range<Int>, firstTileRow: Int,
                         rows: Int, into v: UnsafeMutablePointer<Float>,
                         strip: UnsafeMutablePointer<Float>) {
-        let span = stripWidth
-        let tiles = rows * tileColumns
+        let lane = self.lane
+        let rowFloats = 4 * lane
+        let columns = tileColumns
+        let tiles = rows * columns
         let positionStride = inChannels * tiles
-        let transformed = strip + 6 * span
-        let columnSource = (0..<span).map { source($0 - 1, size: width) }
-        let interiorEnd = min(span, width + 1)
+        let transformed = strip + 6 * rowFloats
+        let paddedWidth = stripWidth
+        let interiorEnd = min(paddedWidth, width + 1)
+        let leftSource = source(-1, size: width)
+        let rightSources = (interiorEnd..<paddedWidth).map { source($0 - 1, size: width) }
+        strip.update(repeating: 0, count: 6 * rowFloats)
         for c in channels {
             let channel = image + c * plane
             for tileRow in 0..<rows {
                 let top = 4 * (firstTileRow + tileRow) - 1
-                // The six padded input rows of this tile row.
+                // The six padded input rows of this tile row, deinterleaved.
                 for r in 0..<6 {
-                    let line = strip + r * span
+                    let line = strip + r * rowFloats
                     guard let iy = source(top + r, size: height) else {
-                        line.update(repeating: 0, count: span)
+                        line.update(repeating: 0, count: rowFloats)
                         continue
                     }
                     let row = channel + iy * width
-                    line[0] = columnSource[0].map { row[$0] } ?? 0
-                    if interiorEnd > 1 { (line + 1).update(from: row, count: interiorEnd - 1) }
-                    for x in interiorEnd..<span { line[x] = columnSource[x].map { row[$0] } ?? 0 }
+                    line[0] = leftSource.map { row[$0] } ?? 0
+                    for x in 1..<interiorEnd { line[(x & 3) * lane + (x >> 2)] = row[x - 1] }
+                    for (offset, sourceX) in rightSources.enumerated() {
+                        let x = interiorEnd + offset
+                        line[(x & 3) * lane + (x >> 2)] = sourceX.map { row[$0] } ?? 0
+                    }
                 }
                 // Bᵀ down the rows, every column at once.
-                let (s0, s1, s2, s3, s4, s5) = (strip, strip + span, strip + 2 * span,
-                                                strip + 3 * span, strip + 4 * span,
-                                                strip + 5 * span)
-                let (e0, e1, e2, e3, e4, e5) = (transformed, transformed + span,
-                                                transformed + 2 * span, transformed + 3 * span,
-                                                transformed + 4 * span, transformed + 5 * span)
-                for x in 0..<span {
+                let (s0, s1, s2) = (strip, strip + rowFloats, strip + 2 * rowFloats)
+                let (s3, s4, s5) = (strip + 3 * rowFloats, strip + 4 * rowFloats,
+                                    strip + 5 * rowFloats)
+                let (e0, e1, e2) = (transformed, transformed + rowFloats,
+                                    transformed + 2 * rowFloats)
+                let (e3, e4, e5) = (transformed + 3 * rowFloats, transformed + 4 * rowFloats,
+                                    transformed + 5 * rowFloats)
+                for x in 0..<rowFloats {
                     let e = Winograd.inputColumn(s0[x], s1[x], s2[x], s3[x], s4[x], s5[x])
                     (e0[x], e1[x], e2[x], e3[x], e4[x], e5[x]) = (e.0, e.1, e.2, e.3, e.4, e.5)
                 }
-                // Bᵀ along each tile's six columns.
-                let firstTile = tileRow * tileColumns
+                // Bᵀ along each tile's six columns: phases 0-3 at tx, phases 0-1 at tx + 1.
+                let firstTile = tileRow * columns
                 for rho in 0..<6 {
-                    let e = transformed + rho * span
-                    let out = v + (rho * 6) * positionStride + c * tiles + firstTile
-                    for tx in 0..<tileColumns {
-                        let p = e + 4 * tx
-                        let t = Winograd.inputColumn(p[0], p[1], p[2], p[3], p[4], p[5])
-                        out[tx] = t.0
-                        out[positionStride + tx] = t.1
-                        out[2 * positionStride + tx] = t.2
-                        out[3 * positionStride + tx] = t.3
-                        out[4 * positionStride + tx] = t.4
-                        out[5 * positionStride + tx] = t.5
+                    let p0 = transformed + rho * rowFloats
+                    let (p1, p2, p3) = (p0 + lane, p0 + 2 * lane, p0 + 3 * lane)
+                    let (p4, p5) = (p0 + 1, p1 + 1)
+                    let o0 = v + (rho * 6) * positionStride + c * tiles + firstTile
+                    let (o1, o2, o3) = (o0 + positionStride, o0 + 2 * positionStride,
+                                        o0 + 3 * positionStride)
+                    let (o4, o5) = (o0 + 4 * positionStride, o0 + 5 * positionStride)
+                    for tx in 0..<columns {
+                        let t = Winograd.inputColumn(p0[tx], p1[tx], p2[tx], p3[tx], p4[tx],
+                                                     p5[tx])
+                        (o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx])
+                            = (t.0, t.1, t.2, t.3, t.4, t.5)
                     }
                 }
             }
@@ -227,23 +246,31 @@ struct WinogradLayout: Sendable {
                 // y[i][j] = Σ_σ q[i][σ] Aᵀ[j][σ], written with bias and ReLU.
                 let top = 4 * (firstTileRow + tileRow)
                 let outputRows = min(4, height - top)
+                let fullTiles = width / 4
+                let floor: Float = relu ? 0 : -.infinity
                 for i in 0..<outputRows {
                     let line = target + (top + i) * width
-                    let qi = scratch + i * columns
+                    let q0 = scratch + i * columns
                     let step = 4 * columns
-                    for tx in 0..<columns {
-                        var y = Winograd.outputLine(qi[tx], qi[step + tx], qi[2 * step + tx],
-                                                    qi[3 * step + tx], qi[4 * step + tx],
-                                                    qi[5 * step + tx])
-                        y = (y.0 + value, y.1 + value, y.2 + value, y.3 + value)
-                        if relu { y = (max(y.0, 0), max(y.1, 0), max(y.2, 0), max(y.3, 0)) }
+                    let (q1, q2, q3) = (q0 + step, q0 + 2 * step, q0 + 3 * step)
+                    let (q4, q5) = (q0 + 4 * step, q0 + 5 * step)
+                    for tx in 0..<fullTiles {
+                        let y = Winograd.outputLine(q0[tx], q1[tx], q2[tx], q3[tx], q4[tx],
+                                                    q5[tx])
                         let x = 4 * tx
-                        if x + 4 <= width {
-                            (line[x], line[x + 1], line[x + 2], line[x + 3]) = y
-                        } else {
-                            let values = [y.0, y.1, y.2, y.3]
-                            for j in 0..<(width - x) { line[x + j] = values[j] }
-                        }
+                        line[x] = max(y.0 + value, floor)
+                        line[x + 1] = max(y.1 + value, floor)
+                        line[x + 2] = max(y.2 + value, floor)
+                        line[x + 3] = max(y.3 + value, floor)
+                    }
+                    guard fullTiles < columns else { continue }
+                    let tx = fullTiles
+                    let y = Winograd.outputLine(q0[tx], q1[tx], q2[tx], q3[tx], q4[tx], q5[tx])
+                    let edge = (y.0, y.1, y.2, y.3)
+                    // At most three columns remain past the last full tile.
+                    for j in 0..<(width - 4 * tx) {
+                        let y = j == 0 ? edge.0 : j == 1 ? edge.1 : edge.2
+                        line[4 * tx + j] = max(y + value, floor)
                     }
                 }
             }
