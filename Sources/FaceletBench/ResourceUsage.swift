@@ -18,4 +18,20 @@ enum ResourceUsage {
     static func resetPeak() {
         try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
     }
+
+    /// Serves every allocation from the heap and never trims it (glibc `mallopt`), so freed
+    /// activations are reused instead of mapped, faulted in and zeroed again.
+    static func keepFreedMemory() {
+        #if os(Linux)
+        _ = glibcMallopt(-4, 0)  // M_MMAP_MAX
+        _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD
+        #endif
+    }
 }
+
+#if os(Linux)
+/// glibc's `int mallopt(int param, int value)` (malloc.h), which the Glibc module does not
+/// export.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

@@ -51,8 +51,15 @@ extension Ops {
     private static func winogradConv2d(_ x: Tensor, prepared: PreparedConvolution,
                                        layout: WinogradLayout, relu: Bool) -> Tensor {
         let (inChannels, outChannels) = (layout.inChannels, layout.outChannels)
-        var out = Tensor(zeros: [x.n, outChannels, layout.height, layout.width])
-        guard out.count > 0 else { return out }
+        let outCount = x.n * outChannels * layout.plane
+        guard outCount > 0 else {
+            return Tensor(zeros: [x.n, outChannels, layout.height, layout.width])
+        }
+        // Every element is written by the output transform, so no zero fill is needed.
+        var out = Tensor(shape: [x.n, outChannels, layout.height, layout.width],
+                         data: [Float](unsafeUninitializedCapacity: outCount) { _, count in
+                             count = outCount
+                         })
         let blockTiles = layout.blockTiles
         var v = [Float](repeating: 0, count: Winograd.positions * inChannels * blockTiles)
         var m = [Float](repeating: 0, count: Winograd.positions * outChannels * blockTiles)

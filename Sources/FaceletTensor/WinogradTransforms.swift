@@ -31,24 +31,29 @@ enum Winograd {
     static func transformFilters(_ weight: UnsafePointer<Float>, outChannels: Int,
                                  inChannels: Int, into u: UnsafeMutablePointer<Float>) {
         let pairStride = outChannels * inChannels
-        for o in 0..<outChannels {
-            for c in 0..<inChannels {
-                let filter = weight + (o * inChannels + c) * 9
-                // t = G g: 6×3.
-                var t = [Double](repeating: 0, count: 18)
-                for i in 0..<6 {
-                    for j in 0..<3 {
-                        var sum = 0.0
-                        for k in 0..<3 { sum += g[i][k] * Double(filter[k * 3 + j]) }
-                        t[i * 3 + j] = sum
+        let gFlat = g.flatMap { $0 }
+        let t = UnsafeMutablePointer<Double>.allocate(capacity: 18)
+        defer { t.deallocate() }
+        gFlat.withUnsafeBufferPointer { gm in
+            for o in 0..<outChannels {
+                for c in 0..<inChannels {
+                    let filter = weight + (o * inChannels + c) * 9
+                    // t = G g: 6×3.
+                    for i in 0..<6 {
+                        for j in 0..<3 {
+                            t[i * 3 + j] = gm[i * 3] * Double(filter[j])
+                                + gm[i * 3 + 1] * Double(filter[3 + j])
+                                + gm[i * 3 + 2] * Double(filter[6 + j])
+                        }
                     }
-                }
-                // U = t Gᵀ: 6×6.
-                for i in 0..<6 {
-                    for j in 0..<6 {
-                        var sum = 0.0
-                        for k in 0..<3 { sum += t[i * 3 + k] * g[j][k] }
-                        u[(i * 6 + j) * pairStride + o * inChannels + c] = Float(sum)
+                    // U = t Gᵀ: 6×6.
+                    let target = u + o * inChannels + c
+                    for i in 0..<6 {
+                        for j in 0..<6 {
+                            let sum = t[i * 3] * gm[j * 3] + t[i * 3 + 1] * gm[j * 3 + 1]
+                                + t[i * 3 + 2] * gm[j * 3 + 2]
+                            target[(i * 6 + j) * pairStride] = Float(sum)
+                        }
                     }
                 }
             }
@@ -64,6 +69,32 @@ enum Winograd {
         let c = s4 - s2
         let d = 2 * (s3 - s1)
         return (4 * s0 - 5 * s2 + s4, a + b, a - b, c + d, c - d, 4 * s1 - 5 * s3 + s5)
+    }
+
+    /// `inputColumn` on eight lanes at once.
+    @inline(__always)
+    static func inputColumn8(_ s0: SIMD8<Float>, _ s1: SIMD8<Float>, _ s2: SIMD8<Float>,
+                             _ s3: SIMD8<Float>, _ s4: SIMD8<Float>, _ s5: SIMD8<Float>)
+        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+            SIMD8<Float>) {
+        let a = s4 - 4 * s2
+        let b = s3 - 4 * s1
+        let c = s4 - s2
+        let d = 2 * (s3 - s1)
+        return (4 * s0 - 5 * s2 + s4, a + b, a - b, c + d, c - d, 4 * s1 - 5 * s3 + s5)
+    }
+
+    /// `outputLine` on four lanes at once.
+    @inline(__always)
+    static func outputLine4(_ m0: SIMD4<Float>, _ m1: SIMD4<Float>, _ m2: SIMD4<Float>,
+                            _ m3: SIMD4<Float>, _ m4: SIMD4<Float>, _ m5: SIMD4<Float>)
+        -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let plus12 = m1 + m2
+        let minus12 = m1 - m2
+        let plus34 = m3 + m4
+        let minus34 = m3 - m4
+        return (m0 + plus12 + plus34, minus12 + 2 * minus34, plus12 + 4 * plus34,
+                minus12 + 8 * minus34 + m5)
     }
 
     /// `Aᵀ` applied to six values: the four outputs.
@@ -174,7 +205,25 @@ struct WinogradLayout: Sendable {
                     }
                     let row = channel + iy * width
                     line[0] = leftSource.map { row[$0] } ?? 0
-                    for x in 1..<interiorEnd { line[(x & 3) * lane + (x >> 2)] = row[x - 1] }
+                    // Image column s sits at padded x = s + 1: sixteen at a time, a 4×4
+                    // transpose puts columns 4j..4j+3 into phases 1, 2, 3 (index j) and 0
+                    // (index j + 1).
+                    let groups = (interiorEnd - 1) / 16
+                    let (phase0, phase1) = (line + 1, line + lane)
+                    let (phase2, phase3) = (line + 2 * lane, line + 3 * lane)
+                    for group in 0..<groups {
+                        let base = row + 16 * group
+                        let (a, b) = (load4(base), load4(base + 4))
+                        let (c, d) = (load4(base + 8), load4(base + 12))
+                        let j = 4 * group
+                        store4(SIMD4(a[0], b[0], c[0], d[0]), phase1 + j)
+                        store4(SIMD4(a[1], b[1], c[1], d[1]), phase2 + j)
+                        store4(SIMD4(a[2], b[2], c[2], d[2]), phase3 + j)
+                        store4(SIMD4(a[3], b[3], c[3], d[3]), phase0 + j)
+                    }
+                    for x in (1 + 16 * groups)..<interiorEnd {
+                        line[(x & 3) * lane + (x >> 2)] = row[x - 1]
+                    }
                     for (offset, sourceX) in rightSources.enumerated() {
                         let x = interiorEnd + offset
                         line[(x & 3) * lane + (x >> 2)] = sourceX.map { row[$0] } ?? 0
@@ -202,7 +251,19 @@ struct WinogradLayout: Sendable {
                     let (o1, o2, o3) = (o0 + positionStride, o0 + 2 * positionStride,
                                         o0 + 3 * positionStride)
                     let (o4, o5) = (o0 + 4 * positionStride, o0 + 5 * positionStride)
-                    for tx in 0..<columns {
+                    let vectorEnd = columns & ~7
+                    for tx in stride(from: 0, to: vectorEnd, by: 8) {
+                        let t = Winograd.inputColumn8(load8(p0 + tx), load8(p1 + tx),
+                                                      load8(p2 + tx), load8(p3 + tx),
+                                                      load8(p4 + tx), load8(p5 + tx))
+                        store8(t.0, o0 + tx)
+                        store8(t.1, o1 + tx)
+                        store8(t.2, o2 + tx)
+                        store8(t.3, o3 + tx)
+                        store8(t.4, o4 + tx)
+                        store8(t.5, o5 + tx)
+                    }
+                    for tx in vectorEnd..<columns {
                         let t = Winograd.inputColumn(p0[tx], p1[tx], p2[tx], p3[tx], p4[tx],
                                                      p5[tx])
                         (o0[tx], o1[tx], o2[tx], o3[tx], o4[tx], o5[tx])
@@ -254,7 +315,23 @@ struct WinogradLayout: Sendable {
                     let step = 4 * columns
                     let (q1, q2, q3) = (q0 + step, q0 + 2 * step, q0 + 3 * step)
                     let (q4, q5) = (q0 + 4 * step, q0 + 5 * step)
-                    for tx in 0..<fullTiles {
+                    let vectorEnd = fullTiles & ~3
+                    let (bias4, floor4) = (SIMD4<Float>(repeating: value),
+                                           SIMD4<Float>(repeating: floor))
+                    for tx in stride(from: 0, to: vectorEnd, by: 4) {
+                        let y = Winograd.outputLine4(load4(q0 + tx), load4(q1 + tx),
+                                                     load4(q2 + tx), load4(q3 + tx),
+                                                     load4(q4 + tx), load4(q5 + tx))
+                        // A 4×4 transpose: lanes are tiles, outputs are their columns.
+                        let x = line + 4 * tx
+                        for lane in 0..<4 {
+                            let pixels = SIMD4(y.0[lane], y.1[lane], y.2[lane], y.3[lane])
+                            let biased = pixels + bias4
+                            store4(biased.replacing(with: floor4, where: biased .< floor4),
+                                   x + 4 * lane)
+                        }
+                    }
+                    for tx in vectorEnd..<fullTiles {
                         let y = Winograd.outputLine(q0[tx], q1[tx], q2[tx], q3[tx], q4[tx],
                                                     q5[tx])
                         let x = 4 * tx
@@ -276,4 +353,29 @@ struct WinogradLayout: Sendable {
             }
         }
     }
+}
+
+@inline(__always)
+func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+func load4(_ p: UnsafeMutablePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
