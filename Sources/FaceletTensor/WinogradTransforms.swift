@@ -32,29 +32,36 @@ enum Winograd {
                                  inChannels: Int, into u: UnsafeMutablePointer<Float>) {
         let pairStride = outChannels * inChannels
         let gFlat = g.flatMap { $0 }
-        let t = UnsafeMutablePointer<Double>.allocate(capacity: 18)
-        defer { t.deallocate() }
-        gFlat.withUnsafeBufferPointer { gm in
-            for o in 0..<outChannels {
+        let (source, target) = (SharedConstFloats(base: weight), SharedFloats(base: u))
+        let chunk = max(1, (1 << 16) / max(1, 36 * inChannels))
+        Parallel.forEachRange(outChannels, minimumChunk: chunk) { outputs in
+            // One output channel's 36 rows, gathered locally, then copied out contiguously.
+            let local = UnsafeMutablePointer<Float>.allocate(capacity: 36 * inChannels)
+            defer { local.deallocate() }
+            var t = [Double](repeating: 0, count: 18)
+            for o in outputs {
                 for c in 0..<inChannels {
-                    let filter = weight + (o * inChannels + c) * 9
+                    let filter = source.base + (o * inChannels + c) * 9
                     // t = G g: 6×3.
                     for i in 0..<6 {
                         for j in 0..<3 {
-                            t[i * 3 + j] = gm[i * 3] * Double(filter[j])
-                                + gm[i * 3 + 1] * Double(filter[3 + j])
-                                + gm[i * 3 + 2] * Double(filter[6 + j])
+                            t[i * 3 + j] = gFlat[i * 3] * Double(filter[j])
+                                + gFlat[i * 3 + 1] * Double(filter[3 + j])
+                                + gFlat[i * 3 + 2] * Double(filter[6 + j])
                         }
                     }
                     // U = t Gᵀ: 6×6.
-                    let target = u + o * inChannels + c
                     for i in 0..<6 {
                         for j in 0..<6 {
-                            let sum = t[i * 3] * gm[j * 3] + t[i * 3 + 1] * gm[j * 3 + 1]
-                                + t[i * 3 + 2] * gm[j * 3 + 2]
-                            target[(i * 6 + j) * pairStride] = Float(sum)
+                            let sum = t[i * 3] * gFlat[j * 3] + t[i * 3 + 1] * gFlat[j * 3 + 1]
+                                + t[i * 3 + 2] * gFlat[j * 3 + 2]
+                            local[(i * 6 + j) * inChannels + c] = Float(sum)
                         }
                     }
+                }
+                for xi in 0..<36 {
+                    (target.base + xi * pairStride + o * inChannels)
+                        .update(from: local + xi * inChannels, count: inChannels)
                 }
             }
         }
