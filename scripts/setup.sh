@@ -5,7 +5,7 @@
 set -euo pipefail
 
 apt_packages=(libsqlite3-dev libopenblas-dev libpng-dev libturbojpeg0-dev libssl-dev
-              libcurl4-openssl-dev libmicrohttpd-dev pkg-config)
+              libcurl4-openssl-dev libmicrohttpd-dev libzip-dev pkg-config)
 pip_packages=(numpy safetensors pillow)
 
 missing=()

@@ -57,9 +57,16 @@ public struct PackageTensor: Sendable, Equatable {
     public static func float32(name: String, shape: [Int], values: [Float]) -> PackageTensor {
         precondition(elementCount(shape) == values.count,
                      "\(values.count) values do not fill shape \(shape)")
-        var bytes = Data(capacity: values.count * 4)
-        for value in values {
-            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        let bytes: Data
+        if UInt32(1).littleEndian == 1 {
+            // Little-endian host: the floats' memory is already the stored byte order.
+            bytes = values.withUnsafeBytes { Data($0) }
+        } else {
+            var swapped = Data(capacity: values.count * 4)
+            for value in values {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) { swapped.append(contentsOf: $0) }
+            }
+            bytes = swapped
         }
         return PackageTensor(name: name, dtype: .f32, shape: shape, bytes: bytes)
     }

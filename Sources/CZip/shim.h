@@ -1,0 +1,4 @@
+#ifndef FACELET_CZIP_SHIM_H
+#define FACELET_CZIP_SHIM_H
+#include <zip.h>
+#endif

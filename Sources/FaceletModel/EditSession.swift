@@ -1,0 +1,93 @@
+import FaceletImaging
+import FaceletPackage
+import FaceletTensor
+
+/// One photo prepared for one bank: ψ(x) and Δv computed once; each `render` re-runs only the
+/// decoder.
+///
+/// A value; `Sendable`, so renders at several strengths may run concurrently.
+public struct EditSession: Sendable {
+    /// The backbone the session runs on.
+    public let backbone: Backbone
+    /// ψ(x) of the padded photo.
+    public let features: FeatureSet
+    /// Δv = bank(ψ(x)) on every level of the bank.
+    public let delta: FeatureSet
+    /// How the photo was padded.
+    public let padding: InputPadding
+
+    private let padded: Tensor
+    private let baseline: Tensor?
+    private let bankLevels: [String]
+
+    init(backbone: Backbone, input: EncodedInput, delta: FeatureSet, bankLevels: [String]) {
+        self.backbone = backbone
+        self.features = input.features
+        self.delta = delta
+        self.padding = input.padding
+        self.padded = input.padded
+        self.baseline = input.baseline
+        self.bankLevels = bankLevels
+    }
+
+    /// The photo's width.
+    public var width: Int { padding.width }
+    /// The photo's height.
+    public var height: Int { padding.height }
+    /// The levels the bank acts on.
+    public var levels: [String] { bankLevels }
+
+    /// The edited photo at strength λ: crop(denormalise(D(ψ + λ·Δv))) for the `image` mode
+    /// (the normalised input is added first for `add-input`; for `difference` the photo is
+    /// `x + std · (D(ψ + λ·Δv) − D(ψ))`), clamped to [0, 1], the photo's size.
+    ///
+    /// - Parameters:
+    ///   - strength: λ; 0 gives exactly `Editor.reconstruct` of the photo. Any finite value
+    ///     runs; callers check user input against the bank's `strength` range.
+    ///   - levels: the levels whose Δv is applied (all of the bank's when nil); levels the bank
+    ///     does not act on are ignored.
+    /// - Precondition: `strength` is finite.
+    public func render(strength: Double, levels: Set<String>? = nil) -> RGBImage {
+        let decoded = decodeEdited(strength: strength, levels: levels)
+        let image = finish(decoded)
+        let cropped = padding.crop(image)
+        // NaN fails `value > 0` and becomes 0.
+        let pixels = cropped.data.map { value -> Float in value > 0 ? min(value, 1) : 0 }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// D(ψ + λ·Δv) in normalised space at the padded size, before the output mode is applied.
+    ///
+    /// - Precondition: `strength` is finite.
+    public func decodeEdited(strength: Double, levels: Set<String>? = nil) -> Tensor {
+        precondition(strength.isFinite, "strength must be finite, got \(strength)")
+        let applied = delta.levels.contains { levels?.contains($0.name) ?? true }
+        guard strength != 0, applied else {
+            return baseline ?? backbone.decode(features)
+        }
+        let edited = features.adding(delta, scale: Float(strength), levels: levels)
+        return backbone.decode(edited)
+    }
+
+    /// The padded photo in pixel space (unclamped) from the decoder's output.
+    private func finish(_ decoded: Tensor) -> Tensor {
+        switch backbone.outputMode {
+        case .image:
+            return backbone.denormalise(decoded)
+        case .addInput:
+            return backbone.denormalise(Ops.add(backbone.normalise(padded), decoded))
+        case .difference:
+            guard let baseline else { preconditionFailure("difference mode without D(ψ)") }
+            let change = Ops.addScaled(decoded, baseline, scale: -1)
+            var out = padded
+            let plane = padded.h * padded.w
+            for c in 0..<3 {
+                let scale = backbone.std[c]
+                for i in (c * plane)..<((c + 1) * plane) {
+                    out.data[i] += change.data[i] * scale
+                }
+            }
+            return out
+        }
+    }
+}

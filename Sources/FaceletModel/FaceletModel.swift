@@ -1,1 +1,0 @@
-// FaceletModel: placeholder until the module lands.
