@@ -57,12 +57,11 @@ extension Ops {
         }
         // Every element is written by the output transform, so no zero fill is needed.
         var out = Tensor(shape: [x.n, outChannels, layout.height, layout.width],
-                         data: [Float](unsafeUninitializedCapacity: outCount) { _, count in
-                             count = outCount
-                         })
+                         data: uninitializedFloats(outCount))
         let blockTiles = layout.blockTiles
-        var v = [Float](repeating: 0, count: Winograd.positions * inChannels * blockTiles)
-        var m = [Float](repeating: 0, count: Winograd.positions * outChannels * blockTiles)
+        // Scratch of one block; the transforms and products write every entry they read.
+        var v = uninitializedFloats(Winograd.positions * inChannels * blockTiles)
+        var m = uninitializedFloats(Winograd.positions * outChannels * blockTiles)
         let workers = ComputeThreads.current
         let splitProducts = workers > 1 && WinogradSplit.current == .positions
         if splitProducts { openblas_set_num_threads(1) }
@@ -126,6 +125,11 @@ extension Ops {
         }
         }
         return out
+    }
+
+    /// An array of `count` floats whose values are unspecified until written (no zero fill).
+    private static func uninitializedFloats(_ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Calls `body` on up to `parts` disjoint ranges covering `0..<count`, concurrently.
