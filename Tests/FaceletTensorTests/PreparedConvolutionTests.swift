@@ -25,8 +25,9 @@ let preparedCases: [ConvCase] = {
 @Suite("Prepared convolutions (Winograd and im2col) against the nested-loop reference")
 struct PreparedConvolutionTests {
     /// Winograd F(4×4, 3×3) tolerance: max error / max |reference| (at least 1). Its float32
-    /// transforms scale values by up to 8 and back, so its rounding is a few times that of a
-    /// direct sum; measured errors stay below 2e-6 on these cases.
+    /// transforms scale values by up to 8 and back, so its rounding is about ten times that of
+    /// a direct sum: measured 1.8e-6 on 8 channels, 5.4e-6 on the 64-channel layer below and
+    /// 7.5e-6 on 256 channels (im2col: 1.5e-7 to 6.7e-7 on the same layers).
     static let winogradTolerance = 1e-5
     /// The im2col path's tolerance, as in ConvolutionTests.
     static let im2colTolerance = 1e-5
