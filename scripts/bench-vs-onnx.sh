@@ -41,7 +41,8 @@ ours="$scratch/release/facelet-bench"
 
 lines="$(mktemp)"
 trap 'rm -f "$lines"' EXIT
-echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m) $(nproc) cpus, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(uname -m) $(nproc) cpus, load: $(load)"
 for size in $sizes; do
     for t in $threads; do
         # Peer first, then ours, per size and thread count, so both meet the same load.
@@ -51,7 +52,7 @@ for size in $sizes; do
             | tee -a "$lines"
     done
 done
-echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# load after: $(load)"
 
 python3 - "$lines" <<'PY'
 import json, sys

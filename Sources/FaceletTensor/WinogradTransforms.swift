@@ -4,7 +4,7 @@ import Foundation
 /// "Fast Algorithms for Convolutional Neural Networks", 2016), interpolation points
 /// 0, ±1, ±2, ∞.
 ///
-/// A 4×4 output tile is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d Bᵀᵀ)] A`, where `g` is the 3×3 filter and `d` the
+/// A 4×4 output tile is `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`, where `g` is the 3×3 filter and `d` the
 /// 6×6 input tile that starts one pixel above and left of the output tile. Summed over input
 /// channels, the element-wise product becomes 36 independent matrix products, one per
 /// transform position ξ = (ρ, σ): `M_ξ[out, tiles] = U_ξ[out, in] · V_ξ[in, tiles]`.
