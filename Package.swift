@@ -73,6 +73,9 @@ let package = Package(
                           dependencies: ["FaceletService", "FaceletRuntime", "FaceletStore",
                                          "FaceletModel", "FaceletPackage", "FaceletImaging",
                                          "FaceletTensor"]),
+        // The engine benchmark (issue 6): the peer's network timed stage by stage.
+        .target(name: "FaceletBench", dependencies: ["FaceletTensor", "FaceletPackage"]),
+        .executableTarget(name: "facelet-bench", dependencies: ["FaceletBench"]),
 
         .testTarget(name: "FaceletTensorTests", dependencies: ["FaceletTensor"],
                     exclude: ["Reference"]),

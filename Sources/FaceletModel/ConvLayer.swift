@@ -26,6 +26,21 @@ struct ConvLayer: Sendable {
     let relu: Bool
     /// The batch normalisation between convolution and activation, if any.
     let normalisation: Normalisation?
+    /// The weight and bias made ready once (Winograd filter transforms for 3×3 kernels), so
+    /// every run takes the engine's fast path.
+    let prepared: PreparedConvolution
+
+    /// Makes a layer and prepares its convolution.
+    init(name: String, weight: Tensor, bias: Tensor, padding: Padding, relu: Bool,
+         normalisation: Normalisation?) {
+        self.name = name
+        self.weight = weight
+        self.bias = bias
+        self.padding = padding
+        self.relu = relu
+        self.normalisation = normalisation
+        prepared = PreparedConvolution(weight: weight, bias: bias)
+    }
 
     /// Input channels.
     var inputChannels: Int { weight.shape[1] }
@@ -45,9 +60,9 @@ struct ConvLayer: Sendable {
         if mode == .reflect && (x.h <= radius || x.w <= radius) { mode = .replicate }
 
         guard let normalisation else {
-            return Ops.conv2d(x, weight: weight, bias: bias, padding: mode, relu: relu)
+            return Ops.conv2d(x, prepared: prepared, padding: mode, relu: relu)
         }
-        let y = Ops.conv2d(x, weight: weight, bias: bias, padding: mode, relu: false)
+        let y = Ops.conv2d(x, prepared: prepared, padding: mode, relu: false)
         let normalised: Tensor
         switch normalisation {
         case let .running(gamma, beta, mean, variance):

@@ -19,6 +19,13 @@ extension Ops {
     /// many bands on small images.
     static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, padding: Padding,
                        relu: Bool, bandBudget: Int) -> Tensor {
+        im2colConv2d(x, weight: weight, bias: bias, padding: padding, relu: relu,
+                     bandBudget: bandBudget)
+    }
+
+    /// The banded im2col + sgemm convolution (any odd kernel).
+    static func im2colConv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, padding: Padding,
+                             relu: Bool, bandBudget: Int) -> Tensor {
         precondition(weight.rank == 4 && x.rank == 4 && weight.shape[1] == x.shape[1]
                         && weight.shape[2] == weight.shape[3] && weight.shape[0] >= 1
                         && x.shape[1] >= 1,
