@@ -60,7 +60,8 @@ let package = Package(
         .target(name: "FaceletCLI",
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
                                "FaceletPackage", "FaceletImaging", "FaceletTensor",
-                               "FaceletImport", "FaceletRuntime", "FaceletService"]),
+                               "FaceletImport", "FaceletRuntime", "FaceletService",
+                               "FaceletBench"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
         // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
         .target(name: "FaceletRuntime",

@@ -100,10 +100,10 @@ public enum FaceletCommandLine {
     static let commands: [Command] = {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
             + benchmarkCommands + transformCommands + generatorCommands + importCommands
-            + serveCommands
+            + serveCommands + engineBenchmarkCommands
         let order = ["init", "publish", "import", "list", "show", "tag", "rm", "export", "diff",
                      "verify", "gc", "log", "apply", "audit", "serve-runtime", "train",
-                     "train-decoder", "bench-effect", "transform-photos", "new-backbone",
+                     "train-decoder", "bench-effect", "bench", "transform-photos", "new-backbone",
                      "new-bank"]
         return all.sorted { a, b in
             (order.firstIndex(of: a.spec.name) ?? order.count)
