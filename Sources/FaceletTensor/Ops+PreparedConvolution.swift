@@ -156,8 +156,13 @@ enum WinogradSplit: String, Sendable {
     /// The products run one after another, each on all of OpenBLAS's threads.
     case openblas
 
-    /// `FACELET_WINOGRAD_SPLIT` (`positions` or `openblas`), read once; `positions` by default.
+    /// `FACELET_WINOGRAD_SPLIT` (`positions` or `openblas`), read once; `openblas` by default.
+    ///
+    /// `positions` lowers OpenBLAS's process-wide thread count to 1 while its products run;
+    /// a convolution running at the same time on another thread then multiplies with another
+    /// thread count, and its result changes in the last bits (seen: one photo decoded to two
+    /// different PNGs in a process running two edits at once). `openblas` never changes it.
     static let current: WinogradSplit = ProcessInfo.processInfo
         .environment["FACELET_WINOGRAD_SPLIT"].flatMap(WinogradSplit.init(rawValue:))
-        ?? .positions
+        ?? .openblas
 }
