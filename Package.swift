@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "FaceletImport", targets: ["FaceletImport"]),
         .library(name: "FaceletRuntime", targets: ["FaceletRuntime"]),
         .library(name: "FaceletService", targets: ["FaceletService"]),
+        .library(name: "FaceletRemote", targets: ["FaceletRemote"]),
+        .library(name: "FaceletRegistryServer", targets: ["FaceletRegistryServer"]),
         .executable(name: "facelet-loadtest", targets: ["facelet-loadtest"]),
     ],
     targets: [
@@ -38,6 +40,8 @@ let package = Package(
                        providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
                        providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Tensors (NCHW float32) and the CNN operators, forward and backward.
         .target(name: "FaceletTensor", dependencies: ["COpenBLAS"]),
@@ -61,19 +65,27 @@ let package = Package(
                 dependencies: ["FaceletStore", "FaceletModel", "FaceletTraining",
                                "FaceletPackage", "FaceletImaging", "FaceletTensor",
                                "FaceletImport", "FaceletRuntime", "FaceletService",
-                               "FaceletBench"]),
+                               "FaceletBench", "FaceletRemote", "FaceletRegistryServer"]),
         .executableTarget(name: "facelet-registry", dependencies: ["FaceletCLI"]),
         // The hot-swap runtime services embed, and its HTTP service (docs/runtime.md).
         .target(name: "FaceletRuntime",
                 dependencies: ["FaceletModel", "FaceletStore", "FaceletPackage",
                                "FaceletImaging"]),
         .target(name: "FaceletService",
-                dependencies: ["CMicroHTTPD", "FaceletRuntime", "FaceletModel",
+                dependencies: ["CMicroHTTPD", "FaceletHTTP", "FaceletRuntime", "FaceletModel",
                                "FaceletPackage", "FaceletImaging"]),
         .executableTarget(name: "facelet-loadtest",
                           dependencies: ["FaceletService", "FaceletRuntime", "FaceletStore",
                                          "FaceletModel", "FaceletPackage", "FaceletImaging",
                                          "FaceletTensor"]),
+        // The embeddable HTTP server (libmicrohttpd) the runtime service and registry share.
+        .target(name: "FaceletHTTP", dependencies: ["CMicroHTTPD"]),
+        // The registry server: the local store over HTTP under /v1/ (docs/remote.md).
+        .target(name: "FaceletRegistryServer",
+                dependencies: ["FaceletHTTP", "FaceletStore", "FaceletPackage"]),
+        // The remote-registry client (libcurl): pull, publish --to, outdated, mirrors.
+        .target(name: "FaceletRemote",
+                dependencies: ["CCurl", "FaceletStore", "FaceletPackage"]),
         // The engine benchmark (issue 6): the peer's network timed stage by stage.
         .target(name: "FaceletBench", dependencies: ["FaceletTensor", "FaceletPackage"]),
         .executableTarget(name: "facelet-bench", dependencies: ["FaceletBench"]),
@@ -102,6 +114,13 @@ let package = Package(
         .testTarget(name: "FaceletServiceTests",
                     dependencies: ["FaceletService", "FaceletRuntime", "FaceletModel",
                                    "FaceletPackage", "FaceletImaging", "FaceletStore"]),
+        .testTarget(name: "FaceletHTTPTests", dependencies: ["FaceletHTTP"]),
+        .testTarget(name: "FaceletRegistryServerTests",
+                    dependencies: ["FaceletRegistryServer", "FaceletHTTP", "FaceletStore",
+                                   "FaceletPackage"]),
+        .testTarget(name: "FaceletRemoteTests",
+                    dependencies: ["FaceletRemote", "FaceletRegistryServer", "FaceletStore",
+                                   "FaceletPackage"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage",
                                    "FaceletImaging", "FaceletTraining", "FaceletService"]),
