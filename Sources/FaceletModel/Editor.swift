@@ -63,8 +63,7 @@ public struct Editor: Sendable {
             throw .imageTooLarge(width: image.width, height: image.height, limit: maximumPixels)
         }
         let padding = try InputPadding(width: image.width, height: image.height,
-                                       multiple: backbone.padMultiple,
-                                       mode: backbone.architecture.input.padMode)
+                                       backbone: backbone)
         let photo = Tensor(shape: [1, 3, image.height, image.width], data: image.pixels)
         let padded = padding.pad(photo)
         let features = backbone.encode(padded)

@@ -41,7 +41,7 @@ public struct FaceletBank: Sendable {
                                     got: backbone.contentDigest.description)
         }
         let padding = manifest.bank?.padding ?? []
-        guard padding.count == 3, padding.allSatisfy({ $0 != .replicate }) else {
+        guard padding.count == 3, padding.allSatisfy({ $0 == .zero || $0 == .reflect }) else {
             throw ModelError(.badBank,
                              "bank.padding must list three of zero/reflect; "
                                  + "rebuild the bank package",

@@ -49,16 +49,10 @@ extension Architecture {
         return Architecture(
             family: "facelet-original", width: width,
             input: InputSpec(mean: imageNetMean, std: imageNetStd,
-                             padMultiple: originalPadMultiple, padMode: .zero),
+                             padMultiple: originalPadMultiple, padMode: .mean),
             levels: base.levels, encoder: base.encoder, decoder: decoder, output: .addInput)
     }
 
     /// The bank layer description of the original release: reflection, zero, reflection.
     public static let originalBankPadding: [Padding] = [.reflect, .zero, .reflect]
 }
-
-// TODO: the original release zero-pads *after* normalisation (its FitToQuantum pads the
-// normalised tensor with 0, i.e. with the ImageNet mean colour), while `pad_mode: zero` pads
-// black pixels before normalisation. Outputs match PyTorch exactly only for photos whose sides
-// are multiples of 112 (the release's default 448×448 resize is); a pad mode "mean" in the
-// runtime would close the gap.

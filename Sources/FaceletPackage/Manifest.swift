@@ -33,6 +33,10 @@ public enum Padding: String, Codable, Sendable {
     case reflect
     /// Repeat the edge pixel (allowed for the input padding only).
     case replicate
+    /// Fill with the input normalisation's mean colour, which is zero after normalisation: the
+    /// original release pads its normalised tensor with zeros (allowed for the input padding
+    /// only).
+    case mean
 }
 
 /// The layer description of a facelet bank (docs/format.md, "Bank tensors").

@@ -38,7 +38,7 @@ public struct BankTrainingOptions: Sendable, Equatable, Codable {
         guard learningRate > 0, learningRate.isFinite else {
             throw TrainingError(.invalidOption, "The learning rate must be positive")
         }
-        guard padding.count == 3, !padding.contains(.replicate) else {
+        guard padding.count == 3, padding.allSatisfy({ $0 == .zero || $0 == .reflect }) else {
             throw TrainingError(.invalidOption, "A bank needs three paddings of zero/reflect")
         }
     }

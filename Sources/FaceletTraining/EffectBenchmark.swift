@@ -165,8 +165,7 @@ public enum EffectBenchmark {
             let padding: InputPadding
             do {
                 padding = try InputPadding(width: x.width, height: x.height,
-                                           multiple: backbone.padMultiple,
-                                           mode: backbone.architecture.input.padMode)
+                                           backbone: backbone)
             } catch {
                 throw TrainingError(.invalidOption, "Crop too small: \(error)")
             }

@@ -64,6 +64,9 @@ struct NetworkPlan: Sendable {
                 case .zero: padding = .zero
                 case .reflect: padding = .reflect
                 case .replicate: padding = .replicate
+                case .mean:
+                    // `Architecture.validate()` allows `mean` for the input padding only.
+                    preconditionFailure("a convolution cannot pad with the input mean")
                 }
                 steps.append(.conv(ConvStep(name: spec.name, inChannels: spec.in,
                                             outChannels: spec.out, kernel: spec.kernel,

@@ -130,6 +130,6 @@ enum OriginalRelease {
         #expect(tensors["decoder.out.weight"] == [3, 64, 3, 3])
         #expect(architecture.levels.map(\.channels) == [256, 512, 512])
         #expect(architecture.output == .addInput)
-        #expect(architecture.input.padMode == .zero)
+        #expect(architecture.input.padMode == .mean)
     }
 }
