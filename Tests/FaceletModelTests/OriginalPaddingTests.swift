@@ -25,6 +25,8 @@ import Testing
         #expect(normalised.shape == [1, 3, 112, 112])
         let inside = backbone.normalise(tensor)
         var borderValues = 0
+        var nonZeroBorder = 0
+        var changedInside = 0
         for c in 0..<3 {
             for y in 0..<112 {
                 for x in 0..<112 {
@@ -32,15 +34,19 @@ import Testing
                     let row = y - 11
                     let column = x - 6
                     if row >= 0, row < 90, column >= 0, column < 100 {
-                        #expect(value == inside.data[(c * 90 + row) * 100 + column])
+                        if value != inside.data[(c * 90 + row) * 100 + column] {
+                            changedInside += 1
+                        }
                     } else {
                         borderValues += 1
-                        if value != 0 { Issue.record("border (\(c), \(y), \(x)) = \(value)") }
+                        if value != 0 { nonZeroBorder += 1 }
                     }
                 }
             }
         }
         #expect(borderValues == 3 * (112 * 112 - 90 * 100))
+        #expect(nonZeroBorder == 0)
+        #expect(changedInside == 0)
     }
 
     /// The release's pipeline done by hand: pad the photo to 112×112 with the mean colour

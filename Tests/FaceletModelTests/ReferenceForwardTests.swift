@@ -16,10 +16,13 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
     let width: Int
     let height: Int
     let levels: [String]?
+    /// A complete architecture that replaces the VGG-19 one built from the fields above.
+    var fixedArchitecture: Architecture? = nil
 
     var testDescription: String { label }
 
     var architecture: Architecture {
+        if let fixedArchitecture { return fixedArchitecture }
         let arch = Architecture.vgg19(width: 1 / 16.0, skip: skip, upsample: upsample,
                                       output: output)
         return batchNorm.map { withBatchNorm(arch, $0) } ?? arch
@@ -42,6 +45,11 @@ struct ReferenceCase: Sendable, CustomTestStringConvertible {
                       skip: .add, upsample: .nearest, output: .image, batchNorm: nil,
                       bankPadding: [.reflect, .reflect, .reflect], width: 7, height: 5,
                       levels: nil),
+        ReferenceCase(label: "original release: mean padding to 112, add skips, 100x90",
+                      skip: .add, upsample: .bilinear, output: .addInput, batchNorm: .instance,
+                      bankPadding: Architecture.originalBankPadding, width: 100, height: 90,
+                      levels: nil,
+                      fixedArchitecture: .faceletOriginal(width: 1.0 / 32)),
     ]
 }
 

@@ -190,6 +190,13 @@ def pad_photo(photo, arch):
     ph, pw = -(-h // m) * m - h, -(-w // m) * m - w
     top, left = ph // 2, pw // 2
     bottom, right = ph - top, pw - left
+    if mode == "mean":
+        # As the original release does: normalise, zero-pad the normalised image, and (for the
+        # rest of this pipeline, which works in pixel space) map it back.
+        padded = pad2d(normalise(photo, arch), top, left, bottom, right, "zero")
+        mean = np.array(arch["input"]["mean"])[None, :, None, None]
+        std = np.array(arch["input"]["std"])[None, :, None, None]
+        return padded * std + mean, (top, left)
     if mode == "reflect" and (bottom > h - 1 or right > w - 1):
         mode = "replicate"
     return pad2d(photo, top, left, bottom, right, mode), (top, left)
