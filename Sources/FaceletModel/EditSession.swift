@@ -30,6 +30,22 @@ public struct EditSession: Sendable {
         self.bankLevels = bankLevels
     }
 
+    /// The same photo prepared for another bank on the same backbone: ψ(x), the padding and
+    /// (for the `difference` mode) D(ψ(x)) are reused, only Δv = bank(ψ(x)) is computed. This is
+    /// what a hot swap costs an open session.
+    ///
+    /// - Throws: `ModelError` `model.backbone_mismatch` for a bank bound to another backbone.
+    public func applying(_ bank: FaceletBank) throws(ModelError) -> EditSession {
+        guard bank.backboneDigest == backbone.contentDigest else {
+            throw .backboneMismatch(bank: bank.name, expected: bank.backboneDigest.description,
+                                    got: backbone.contentDigest.description)
+        }
+        let input = EncodedInput(padding: padding, padded: padded, features: features,
+                                 baseline: baseline)
+        return EditSession(backbone: backbone, input: input, delta: bank.delta(features),
+                           bankLevels: bank.levels)
+    }
+
     /// The photo's width.
     public var width: Int { padding.width }
     /// The photo's height.

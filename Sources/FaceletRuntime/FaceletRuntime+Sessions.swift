@@ -46,7 +46,8 @@ extension FaceletRuntime {
     /// range) with the bank installed under the session's effect now.
     ///
     /// When that bank's digest is the one the session was prepared for, only the decoder runs;
-    /// otherwise Δv (and ψ(x)) are prepared again for the new bank first.
+    /// otherwise Δv is computed for the new bank first (ψ(x) is kept when the new bank is
+    /// bound to the same backbone, and encoded again otherwise).
     ///
     /// - Throws: `RuntimeError` `.unknownSession`, `.unknownEffect` (the effect was removed),
     ///   `.badStrength`, `.badPhoto`.
@@ -68,9 +69,13 @@ extension FaceletRuntime {
             if let current, current.version.digest == effect.digest {
                 return (current.session, false)
             }
-            // TODO: keep ψ(x) across a swap (only Δv depends on the bank) once FaceletModel
-            // can build an EditSession from existing features; today prepare re-encodes.
-            let session = try prepare(entry.photo, with: effect)
+            // Only Δv depends on the bank: a new bank on the same backbone reuses ψ(x).
+            let session: EditSession
+            if let current, let rebased = try? current.session.applying(effect.bank) {
+                session = rebased
+            } else {
+                session = try prepare(entry.photo, with: effect)
+            }
             current = .init(version: effect.version, session: session)
             return (session, true)
         }

@@ -71,6 +71,39 @@ struct EditorTests {
         }
     }
 
+    @Test("a session moved to another bank renders what a fresh session for it renders",
+          arguments: [OutputMode.image, OutputMode.addInput, OutputMode.difference])
+    func applyingAnotherBankEqualsAFreshSession(_ output: OutputMode) throws {
+        let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow, output: output))
+        let first = try FaceletBank(
+            package: RandomWeights.bank(for: backbone, seed: 3, scale: 1).package,
+            backbone: backbone)
+        let second = try FaceletBank(
+            package: RandomWeights.bank(for: backbone, levels: ["relu4_1"], seed: 4, scale: 1,
+                                        name: "other-bank").package,
+            backbone: backbone)
+        let photo = testPhoto(width: 21, height: 19)
+        let editor = Editor(backbone: backbone)
+        let moved = try editor.prepare(photo, bank: first).applying(second)
+        let fresh = try editor.prepare(photo, bank: second)
+        #expect(moved.levels == ["relu4_1"])
+        #expect(moved.delta == fresh.delta)
+        for strength in [0.0, 0.7, 1.5] {
+            #expect(moved.render(strength: strength) == fresh.render(strength: strength))
+        }
+        #expect(moved.render(strength: 1) != (try editor.prepare(photo, bank: first))
+            .render(strength: 1))
+
+        let (_, other) = try randomBackbone(.vgg19(width: Self.narrow, output: output), seed: 2)
+        let foreign = try FaceletBank(package: RandomWeights.bank(for: other, seed: 3).package,
+                                      backbone: other)
+        #expect {
+            _ = try moved.applying(foreign)
+        } throws: { error in
+            (error as? ModelError)?.code == .backboneMismatch
+        }
+    }
+
     @Test("a bank bound to another backbone is refused")
     func refusesBankOfAnotherBackbone() throws {
         let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow), seed: 1)
