@@ -131,10 +131,17 @@ extension FaceletCommandLine {
         let reference = try context.exactReference(context.positional(0), for: "rm")
         let store = try context.openStore()
         let record = try store.resolve(reference)
-        try store.remove(reference)
+        let droppedTags = try store.remove(reference)
         context.emit(["removed": .string(record.reference),
-                      "digest": .string(record.digest.description)]) {
-            ["removed \(record.reference)  \(record.digest)  (run gc to free its bytes)"]
+                      "digest": .string(record.digest.description),
+                      "dropped_tags": .array(droppedTags.map { .string($0) })]) {
+            var lines = ["removed \(record.reference)  \(record.digest)"
+                            + "  (run gc to free its bytes)"]
+            if !droppedTags.isEmpty {
+                lines.append("tags removed with it: "
+                             + droppedTags.map { "\(record.name)@\($0)" }.joined(separator: ", "))
+            }
+            return lines
         }
     }
 

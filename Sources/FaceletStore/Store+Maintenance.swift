@@ -47,10 +47,13 @@ extension Store {
     /// Removes the version `reference` names, with its tags and thumbnails; `latest` moves to
     /// the next highest version, and the package disappears with its last version. The blobs
     /// stay until `gc` (other versions may share them).
+    /// - Returns: the user tags (not `latest`) that pointed at the version and went with it,
+    ///   sorted; the audit entry records them too.
     /// - Throws: `.backboneInUse` naming the banks bound to a backbone version, `.notFound`.
-    public func remove(_ reference: Reference) throws(StoreError) {
-        try locked { () throws(StoreError) in
-            try database.transaction(.immediate) { () throws(StoreError) in
+    @discardableResult
+    public func remove(_ reference: Reference) throws(StoreError) -> [String] {
+        try locked { () throws(StoreError) -> [String] in
+            try database.transaction(.immediate) { () throws(StoreError) -> [String] in
                 let (versionID, record) = try resolveRow(reference)
                 let bound = try database.rows(
                     "SELECT p.name, v.version FROM versions v JOIN packages p "
@@ -66,6 +69,9 @@ extension Store {
                 let packageID = try database.firstRow(
                     "SELECT package_id FROM versions WHERE id = ?", [.integer(versionID)]
                 ) { $0.int64(0) } ?? 0
+                let droppedTags = try database.rows(
+                    "SELECT tag FROM tags WHERE version_id = ? AND tag <> 'latest' ORDER BY tag",
+                    [.integer(versionID)]) { $0.text(0) }
                 try database.run("DELETE FROM versions WHERE id = ?", [.integer(versionID)])
                 let remaining = try database.firstRow(
                     "SELECT count(*) FROM versions WHERE package_id = ?", [.integer(packageID)]
@@ -75,7 +81,12 @@ extension Store {
                 } else {
                     try moveLatest(packageID: packageID)
                 }
-                try audit(.rm, record.reference, ["digest": record.digest.description])
+                var detail = ["digest": record.digest.description]
+                if !droppedTags.isEmpty {
+                    detail["dropped_tags"] = droppedTags.joined(separator: ",")
+                }
+                try audit(.rm, record.reference, detail)
+                return droppedTags
             }
         }
     }
@@ -140,6 +151,11 @@ extension Store {
                 removedBytes += FileSystem.fileSize(file.path) ?? 0
                 try FileSystem.removeFile(file.path)
                 removed.append(file.digest)
+            }
+            // Fan-out directories left empty go too (a later publish makes them again).
+            for prefix in FileSystem.list(blobRoot)
+            where FileSystem.list("\(blobRoot)/\(prefix)").isEmpty {
+                rmdir("\(blobRoot)/\(prefix)")
             }
             var removedTemp: [String] = []
             for name in FileSystem.list(tempDirectory) {

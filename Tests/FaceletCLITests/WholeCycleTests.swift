@@ -184,7 +184,9 @@ import Testing
         }
         let onlyV1 = blobs(show1).subtracting(blobs(show2))
         #expect(!onlyV1.isEmpty)
-        #expect(try fixture.json("rm", "beard:1")["removed"] as? String == "beard:1")
+        let removed = try fixture.json("rm", "beard:1")
+        #expect(removed["removed"] as? String == "beard:1")
+        #expect(removed["dropped_tags"] as? [String] == ["stable"])
         let after = try #require(try fixture.json("list")["packages"] as? [[String: Any]])
         #expect(after.first?["versions"] as? [String] == ["2"])
         let gc = try fixture.json("gc")

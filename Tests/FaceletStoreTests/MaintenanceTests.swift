@@ -53,11 +53,15 @@ import Testing
             _ = try store.publish(Fixtures.bank(version: "2", backbone: backbone.contentDigest,
                                                 changed: ["relu3_1.0.bias"]))
             try store.tag(ref("beard:2"), as: "stable")
-            try store.remove(ref("beard"))
+            try store.tag(ref("beard:2"), as: "canary")
+            #expect(try store.remove(ref("beard")) == ["canary", "stable"])
+            let detail = try store.auditLog(limit: 1)[0].detailJSON
+            #expect(detail.contains("\"dropped_tags\":\"canary,stable\""))
             #expect(try store.list()[0].versions == ["1"])
             #expect(try store.resolve(ref("beard")).version == "1")
             #expect(storeErrorCode { _ = try store.resolve(ref("beard@stable")) } == .notFound)
-            try store.remove(ref("beard:1"))
+            #expect(try store.remove(ref("beard:1")) == [])
+            #expect(try !store.auditLog(limit: 1)[0].detailJSON.contains("dropped_tags"))
             #expect(try store.list().map(\.name) == ["vgg19-tiny"])
             #expect(try store.auditLog(limit: 1)[0].action == .rm)
         }
@@ -158,6 +162,16 @@ import Testing
                 atPath: (orphanPath as NSString).deletingLastPathComponent,
                 withIntermediateDirectories: true)
             try orphanBytes.write(to: URL(fileURLWithPath: orphanPath))
+            let referencedPrefixes = Set((backbone.tensors + bank.tensors).map {
+                String($0.sha256.hex.prefix(2))
+            })
+            let unused = (0..<256).map { String(format: "%02x", $0) }
+                .first { !referencedPrefixes.contains($0) && $0 != orphan.hex.prefix(2) } ?? "zz"
+            let blobRoot = ((store.blobPath(orphan) as NSString).deletingLastPathComponent
+                as NSString).deletingLastPathComponent
+            let emptyFanOut = "\(blobRoot)/\(unused)"
+            try FileManager.default.createDirectory(atPath: emptyFanOut,
+                                                    withIntermediateDirectories: true)
             let stray = directory.appendingPathComponent("tmp/abandoned.blob")
             try Data("half".utf8).write(to: stray)
             #expect(try store.verify().unreferencedBlobs == 1)
@@ -169,6 +183,14 @@ import Testing
             let referenced = Set(backbone.tensors.map(\.sha256) + bank.tensors.map(\.sha256))
             #expect(report.keptBlobs == referenced.count)
             #expect(!FileManager.default.fileExists(atPath: orphanPath))
+            // Its fan-out directory held nothing else, so it went too; the others stay.
+            let fanOut = (orphanPath as NSString).deletingLastPathComponent
+            let holdsReferenced = referenced.contains { $0.hex.prefix(2) == orphan.hex.prefix(2) }
+            #expect(FileManager.default.fileExists(atPath: fanOut) == holdsReferenced)
+            #expect(!FileManager.default.fileExists(atPath: emptyFanOut))
+            for digest in referenced {
+                #expect(FileManager.default.fileExists(atPath: store.blobPath(digest)))
+            }
             #expect(!FileManager.default.fileExists(atPath: stray.path))
             #expect(try store.verify().isClean)
             #expect(try store.loadPackage(ref("beard")).contentDigest == bank.contentDigest)
