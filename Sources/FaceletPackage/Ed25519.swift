@@ -17,7 +17,8 @@ enum Ed25519 {
     static func randomSeed() throws(SignatureError) -> Data {
         var seed = [UInt8](repeating: 0, count: privateKeyLength)
         // > RAND_bytes() [returns] 1 on success, -1 if not supported by the current RAND
-        // > method, or 0 on other failure.  https://www.openssl.org/docs/man3.0/man3/RAND_bytes.html
+        // > method, or 0 on other failure.
+        // https://www.openssl.org/docs/man3.0/man3/RAND_bytes.html
         guard RAND_bytes(&seed, Int32(privateKeyLength)) == 1 else {
             throw cryptoError("RAND_bytes could not produce random bytes")
         }
@@ -102,7 +103,8 @@ enum Ed25519 {
 
     /// The raw public key of a PEM SubjectPublicKeyInfo Ed25519 public key.
     static func publicKey(fromPEM pem: Data) throws(SignatureError) -> Data {
-        let key = try readPEM(pem, what: "public key (PEM SubjectPublicKeyInfo, BEGIN PUBLIC KEY)") {
+        let what = "public key (PEM SubjectPublicKeyInfo, BEGIN PUBLIC KEY)"
+        let key = try readPEM(pem, what: what) {
             facelet_read_public_key_pem($0, $1)
         }
         return try key.rawPublicKey()

@@ -40,7 +40,8 @@ enum SignatureFixtures {
     static let rfc8032PublicKey = hexData(
         "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
     static let rfc8032EmptySignature = hexData(
-        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+            + "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b")
 
     /// A content digest to sign.
     static let digest = Digest.sha256(Data("a package".utf8))

@@ -139,7 +139,8 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = String(decoding: try encoder.encode(record), as: UTF8.self)
-        #expect(json == #"{"algorithm":"ed25519","key_id":"ed25519:00112233445566778899aabbccddeeff","#
+        #expect(json == #"{"algorithm":"ed25519","#
+                + #""key_id":"ed25519:00112233445566778899aabbccddeeff","#
                 + #""public_key":"cHVi","signature":"c2ln"}"#)
         #expect(try JSONDecoder().decode(SignatureRecord.self, from: Data(json.utf8)) == record)
     }
