@@ -52,6 +52,28 @@ import Testing
         }
     }
 
+    @Test(arguments: [Store.PublishStep.rowsInserted, .latestMoved, .auditAppended])
+    func crashBeforeCommitLeavesNoSignature(step: Store.PublishStep) throws {
+        try withTemporaryStore { store, _ in
+            let backbone = try Fixtures.backbone()
+            let record = try SigningKey.generate().sign(contentDigest: backbone.contentDigest)
+            store.faultHook = { (reached) throws(StoreError) in
+                if reached == step { throw StoreError(.injectedFault, "crash at \(step)") }
+            }
+            #expect(storeErrorCode { _ = try store.publish(backbone, signatures: [record]) }
+                    == .injectedFault)
+            store.faultHook = nil
+            #expect(try store.list().isEmpty)
+            let rows = try store.database.firstRow("SELECT count(*) FROM signatures") {
+                $0.int64(0)
+            }
+            #expect(rows == 0)
+
+            _ = try store.publish(backbone, signatures: [record])
+            #expect(try store.signatures(for: backbone.contentDigest).map(\.record) == [record])
+        }
+    }
+
     @Test func republishingPresentContentAddsOnlyNewSignatures() throws {
         try withBackbone { store, backbone in
             let first = try SigningKey.generate().sign(contentDigest: backbone.contentDigest)
