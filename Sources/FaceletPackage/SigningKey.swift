@@ -30,6 +30,7 @@ public struct SigningKey: Sendable, CustomStringConvertible {
     /// Reads a private key file (`NAME.key`, as `keygen` writes it).
     /// - Throws: `SignatureError` `.io`, `.badPEM` or `.notEd25519`, with `file.path`.
     public init(contentsOf path: String) throws(SignatureError) {
+        // TODO: warn (as ssh does) when the private key file is readable by group or others.
         let pem = try KeyFile.read(path)
         do {
             try self.init(pem: pem)
