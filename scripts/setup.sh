@@ -6,7 +6,7 @@ set -euo pipefail
 
 apt_packages=(libsqlite3-dev libopenblas-dev libpng-dev libturbojpeg0-dev libssl-dev
               libcurl4-openssl-dev libmicrohttpd-dev libzip-dev pkg-config)
-pip_packages=(numpy safetensors pillow)
+pip_packages=(numpy safetensors pillow cryptography)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import numpy, safetensors, PIL" 2>/dev/null; then
+if ! python3 -c "import numpy, safetensors, PIL, cryptography" 2>/dev/null; then
     echo "setup: installing Python packages for the test references: ${pip_packages[*]}" >&2
     python3 -m pip install -q --disable-pip-version-check "${pip_packages[@]}"
 fi

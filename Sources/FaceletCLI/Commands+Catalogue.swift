@@ -8,7 +8,7 @@ extension FaceletCommandLine {
         Command(spec: CommandSpec("list", summary: "list packages, versions and tags"),
                 run: list),
         Command(spec: CommandSpec(
-            "show", summary: "show one version: manifest, tensors, tags, thumbnails, provenance",
+            "show", summary: "show one version: manifest, tensors, tags, thumbnails, signatures",
             positionals: [PositionalSpec("NAME[:VERSION|@TAG]", help: "the version")]),
                 run: show),
         Command(spec: CommandSpec(
@@ -17,7 +17,7 @@ extension FaceletCommandLine {
                           PositionalSpec("NAME:V2", help: "the second version")]),
                 run: diff),
         Command(spec: CommandSpec(
-            "log", summary: "show the audit log (publish, tag, rm, gc), newest first",
+            "log", summary: "show the audit log (publish, tag, rm, gc, sign, trust, untrust)",
             options: [OptionSpec("limit", short: "n", value: "N",
                                  help: "how many entries (default 50)")]),
                 run: log),
@@ -65,8 +65,14 @@ extension FaceletCommandLine {
             }
             backboneName = owner.map { "\($0.0):\($0.1)" }
         }
-        context.emit(showJSON(detail, backboneName: backboneName)) {
-            showLines(detail, backboneName: backboneName)
+        let signatures = try store.signatures(for: record.digest)
+        var json = showJSON(detail, backboneName: backboneName)
+        if case .object(var members) = json {
+            members["signatures"] = signaturesJSON(signatures)
+            json = .object(members)
+        }
+        context.emit(json) {
+            showLines(detail, backboneName: backboneName) + signatureLines(signatures)
         }
     }
 

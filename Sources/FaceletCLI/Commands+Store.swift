@@ -12,11 +12,16 @@ extension FaceletCommandLine {
         Command(spec: CommandSpec(
             "publish", summary: "add a bank or backbone package to the store",
             positionals: [PositionalSpec("FILE", help: "the package file (.fbk or .fbb)")],
+            options: [OptionSpec("sign", value: "KEYFILE",
+                                 help: "sign with this private key (default: signing_key in "
+                                     + "registry.json, if set)")],
             discussion: """
                 Validates the file completely first; a bank must be bound to a backbone that \
                 is already in the store. Publishing the same content again is a no-op; other \
                 content under an existing name:version is refused. For a bank, heat-map \
-                thumbnails are rendered for the reference photos named in registry.json.
+                thumbnails are rendered for the reference photos named in registry.json. \
+                With a signing key, the package's content digest is signed (Ed25519) and the \
+                signature stored with the version, also when the content was already there.
                 """),
                 run: publish),
         Command(spec: CommandSpec(
@@ -74,7 +79,8 @@ extension FaceletCommandLine {
         let path = context.path(context.positional(0))
         let package = try context.readPackage(at: path)
         let manifest = package.manifest
-        let (outcome, stored) = try publish(package, context: context)
+        let signatures = try publishSignatures(for: package, context: context)
+        let (outcome, stored) = try publish(package, context: context, signatures: signatures)
         let json: JSONValue = [
             "reference": .string(outcome.reference),
             "name": .string(manifest.name),
@@ -85,10 +91,14 @@ extension FaceletCommandLine {
             "thumbnails": .array(stored.map {
                 ["reference": .string($0.reference), "level": .string($0.level)]
             }),
+            "signatures": .strings(signatures.map(\.keyID)),
         ]
         context.emit(json) {
             let state = outcome.alreadyPresent ? "already present" : "new"
             var lines = ["\(outcome.reference)  \(outcome.digest)  \(state)"]
+            for signature in signatures {
+                lines.append("signed by \(signature.keyID)")
+            }
             if !stored.isEmpty {
                 let photos = Set(stored.map(\.reference)).sorted().joined(separator: ", ")
                 lines.append("thumbnails: \(stored.count) for \(photos)")
@@ -97,9 +107,10 @@ extension FaceletCommandLine {
         }
     }
 
-    /// Stores `package`, rendering a bank's thumbnails first (what `publish` and
-    /// `import --publish` share). Returns the outcome and the thumbnails actually stored.
-    static func publish(_ package: Package, context: CommandContext) throws
+    /// Stores `package` with `signatures`, rendering a bank's thumbnails first (what `publish`
+    /// and `import --publish` share). Returns the outcome and the thumbnails actually stored.
+    static func publish(_ package: Package, context: CommandContext,
+                        signatures: [SignatureRecord] = []) throws
         -> (outcome: PublishOutcome, thumbnails: [ThumbnailInput]) {
         let store = try context.openStore()
         let manifest = package.manifest
@@ -111,7 +122,7 @@ extension FaceletCommandLine {
             let backbone = try Thumbnails.backbonePackage(for: manifest, in: store)
             thumbnails = try Thumbnails.render(bank: package, backbone: backbone, context: context)
         }
-        let outcome = try store.publish(package, thumbnails: thumbnails)
+        let outcome = try store.publish(package, thumbnails: thumbnails, signatures: signatures)
         return (outcome, outcome.alreadyPresent ? [] : thumbnails)
     }
 

@@ -33,6 +33,11 @@ struct ErrorReport {
         case let error as PackageError:
             code = error.code.rawValue
             message = ErrorReport.withContext(error)
+        case let error as SignatureError:
+            code = error.code.rawValue
+            message = error.context["file.path"].map { path in
+                error.message.contains(path) ? error.message : "\(path): \(error.message)"
+            } ?? error.message
         case let error as ImageError:
             code = "image." + error.code.rawValue
             message = error.path.map { "\($0): \(error.message)" } ?? error.message

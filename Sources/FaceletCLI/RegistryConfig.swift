@@ -16,6 +16,19 @@ public struct RegistryConfig: Sendable, Equatable {
         public var name: String
         /// Its base URL.
         public var url: String
+        /// The environment variable holding its bearer token (`token_env`); `nil` means
+        /// the default, `FACELET_TOKEN`. The token itself is never stored here.
+        public var tokenEnv: String?
+
+        /// The environment variable to read this remote's token from.
+        public var tokenVariable: String { tokenEnv ?? "FACELET_TOKEN" }
+    }
+
+    /// Policies for remote registries.
+    public struct Policy: Sendable, Equatable {
+        /// `policy.require_signature`: pull refuses a version without a verifying signature
+        /// by a trusted key (`remote.unsigned`, `remote.bad_signature`).
+        public var requireSignature: Bool
     }
 
     /// Strength λ settings written into packages made by `new-bank` and `new-backbone`.
@@ -39,14 +52,21 @@ public struct RegistryConfig: Sendable, Equatable {
     public var strength: StrengthDefaults
     /// Known remotes by name.
     public var remotes: [Remote]
+    /// `signing_key`: the private key file `publish` signs with when `--sign` is not given.
+    /// As written in the file, except that a relative path is made absolute against the
+    /// file's folder; a leading `~` is kept (expand it with the command's environment).
+    public var signingKey: String?
+    /// The remote-registry policy.
+    public var policy: Policy
     /// The file the settings came from, or `nil` for the built-in defaults.
     public var sourcePath: String?
 
     /// The built-in defaults: no reference photos (so no thumbnails), 128-px thumbnails,
-    /// λ default 1 in [-1, 2], no remotes.
+    /// λ default 1 in [-1, 2], no remotes, no signing key, signatures not required.
     public static let builtIn = RegistryConfig(
         store: nil, referencePhotos: [], thumbnailSize: 128,
-        strength: StrengthDefaults(default: 1, min: -1, max: 2), remotes: [], sourcePath: nil)
+        strength: StrengthDefaults(default: 1, min: -1, max: 2), remotes: [], signingKey: nil,
+        policy: Policy(requireSignature: false), sourcePath: nil)
 
     /// Reads and checks a registry.json file. Relative photo paths are resolved against the
     /// file's folder.
@@ -67,7 +87,8 @@ public struct RegistryConfig: Sendable, Equatable {
     }
 
     private static let knownKeys: Set<String> = [
-        "store", "reference_photos", "thumbnail_size", "strength", "remotes", "$comment",
+        "store", "reference_photos", "thumbnail_size", "strength", "remotes", "signing_key",
+        "policy", "$comment",
     ]
 
     private static func parse(_ root: [String: Any], path: String) throws(CLIError)
@@ -131,10 +152,54 @@ public struct RegistryConfig: Sendable, Equatable {
                       let url = entry["url"] as? String else {
                     throw bad("remote '\(name)' needs a 'url' string")
                 }
-                config.remotes.append(Remote(name: name, url: url))
+                var tokenEnv: String?
+                if let value = entry["token_env"] {
+                    guard let text = value as? String, isEnvironmentName(text) else {
+                        throw bad("remote '\(name)': 'token_env' must name an environment "
+                            + "variable (A-Z a-z 0-9 _, not starting with a digit)")
+                    }
+                    tokenEnv = text
+                }
+                config.remotes.append(Remote(name: name, url: url, tokenEnv: tokenEnv))
+            }
+        }
+        if let key = root["signing_key"] {
+            guard let text = key as? String, !text.isEmpty, !text.contains("\u{0}") else {
+                throw bad("'signing_key' must be the path of a private key file")
+            }
+            let keepAsIs = text.hasPrefix("/") || text == "~" || text.hasPrefix("~/")
+            config.signingKey = keepAsIs
+                ? text : folder.appendingPathComponent(text).standardizedFileURL.path
+        }
+        if let policy = root["policy"] {
+            guard let object = policy as? [String: Any] else {
+                throw bad("'policy' must be an object such as {\"require_signature\": true}")
+            }
+            if let unknown = object.keys.sorted().first(where: { $0 != "require_signature" }) {
+                throw bad("unknown key 'policy.\(unknown)' (see docs/configuration.md)")
+            }
+            if let value = object["require_signature"] {
+                // JSONSerialization gives NSNumber for booleans and numbers alike (and `is Bool`
+                // holds for both); a JSON true/false is the one whose type encoding is "c".
+                guard let number = value as? NSNumber,
+                      String(cString: number.objCType) == "c" else {
+                    throw bad("'policy.require_signature' must be true or false")
+                }
+                config.policy.requireSignature = number.boolValue
             }
         }
         return config
+    }
+
+    /// A POSIX-style environment variable name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128 bytes.
+    private static func isEnvironmentName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.utf8.count <= 128,
+              first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+            return false
+        }
+        return text.unicodeScalars.allSatisfy {
+            $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+        }
     }
 
     private static func isPhotoName(_ name: String) -> Bool {

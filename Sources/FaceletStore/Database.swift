@@ -124,6 +124,11 @@ final class Database {
         handle.map { sqlite3_last_insert_rowid($0) } ?? 0
     }
 
+    /// The number of rows the last INSERT, UPDATE or DELETE on this connection changed.
+    var changes: Int {
+        handle.map { Int(sqlite3_changes($0)) } ?? 0
+    }
+
     /// How a transaction takes its locks.
     enum TransactionKind: String {
         /// Takes the write lock at `BEGIN`, so the transaction never fails half way with

@@ -170,6 +170,12 @@ public enum AuditAction: String, Sendable, Equatable, CaseIterable {
     case rm
     /// Garbage collection ran.
     case gc
+    /// Signatures were added to a version that was already published.
+    case sign
+    /// A public key was trusted (or its label changed).
+    case trust
+    /// A public key was no longer trusted.
+    case untrust
 }
 
 /// One line of the store's append-only audit log.
@@ -180,7 +186,8 @@ public struct AuditEntry: Sendable, Equatable {
     public var time: Date
     /// What happened.
     public var action: AuditAction
-    /// What it happened to (`name:version`, `name@tag`, or `store` for gc).
+    /// What it happened to (`name:version`, `name@tag`, `store` for gc, a key id for
+    /// trust and untrust).
     public var subject: String
     /// Details as a JSON object (digest, previous tag target, counts, …).
     public var detailJSON: String

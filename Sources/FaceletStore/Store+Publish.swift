@@ -17,12 +17,20 @@ extension Store {
     /// removes. Republishing identical content changes no row and ignores `thumbnails`, but
     /// rewrites any of its tensor blobs that are missing or damaged (how to repair what
     /// `verify` reports).
-    /// - Throws: `StoreError` (`.backboneMissing`, `.invalidPackage`, `.versionConflict`,
-    ///   `.kindConflict`, `.busy`, `.io`, `.database`).
+    ///
+    /// `signatures` (over the package's content digest) are verified before anything is
+    /// written; one that does not verify refuses the publish. They are stored in the same
+    /// transaction as the version; for content already present, new ones are added in their
+    /// own transaction with a `sign` audit entry (so a pull or `publish --sign` of a present
+    /// version still records its signatures).
+    /// - Throws: `StoreError` (`.backboneMissing`, `.invalidPackage`, `.invalidSignature`,
+    ///   `.versionConflict`, `.kindConflict`, `.busy`, `.io`, `.database`).
     public func publish(
-        _ package: Package, thumbnails: [ThumbnailInput] = []
+        _ package: Package, thumbnails: [ThumbnailInput] = [],
+        signatures: [SignatureRecord] = []
     ) throws(StoreError) -> PublishOutcome {
-        try locked { () throws(StoreError) in
+        try Store.verifySignatures(signatures, digest: package.contentDigest)
+        return try locked { () throws(StoreError) in
             let manifest = package.manifest
             let subject = "\(manifest.name):\(manifest.version)"
             let unchanged = PublishOutcome(reference: subject, digest: package.contentDigest,
@@ -43,7 +51,10 @@ extension Store {
             for tensor in package.tensors {
                 try placeBlob(tensor.bytes, digest: tensor.sha256)
             }
-            if present { return unchanged }
+            if present {
+                try addSignatures(signatures, to: package.contentDigest, subject: subject)
+                return unchanged
+            }
             let thumbnailDigests = thumbnails.map { Digest.sha256($0.png) }
             for (thumbnail, digest) in zip(thumbnails, thumbnailDigests) {
                 try placeBlob(thumbnail.png, digest: digest)
@@ -57,8 +68,12 @@ extension Store {
                 // The backbone may have been removed meanwhile (the foreign key would refuse the
                 // insert too, but with a less helpful message).
                 if manifest.kind == .bank { try checkBackbone(of: package) }
-                try insertRows(package, thumbnails: thumbnails, digests: thumbnailDigests)
+                try insertRows(package, thumbnails: thumbnails, digests: thumbnailDigests,
+                               signatures: signatures)
                 return true
+            }
+            if !inserted {
+                try addSignatures(signatures, to: package.contentDigest, subject: subject)
             }
             try reach(.committed)
             return inserted
@@ -158,9 +173,25 @@ extension Store {
         try reach(.blobPlaced)
     }
 
-    /// Inserts the rows of a new version, moves `latest`, appends the audit entry.
+    /// Records verified signatures of a version already in the store, in their own transaction
+    /// with a `sign` audit entry when any is new (call with the lock held).
+    private func addSignatures(_ signatures: [SignatureRecord], to digest: Digest,
+                               subject: String) throws(StoreError) {
+        guard !signatures.isEmpty else { return }
+        try database.transaction(.immediate) { () throws(StoreError) in
+            let added = try insertSignatures(signatures, digest: digest)
+            if !added.isEmpty {
+                try audit(.sign, subject, ["digest": digest.description,
+                                           "keys": added.joined(separator: " ")])
+            }
+        }
+    }
+
+    /// Inserts the rows of a new version and its signatures, moves `latest`, appends the audit
+    /// entry.
     private func insertRows(_ package: Package, thumbnails: [ThumbnailInput],
-                            digests: [Digest]) throws(StoreError) {
+                            digests: [Digest],
+                            signatures: [SignatureRecord]) throws(StoreError) {
         let manifest = package.manifest
         let now = Timestamp.now()
         try database.run(
@@ -199,6 +230,7 @@ extension Store {
                 [.integer(versionID), .text(thumbnail.reference), .text(thumbnail.level),
                  .text(digest.description), .text(thumbnail.statsJSON)])
         }
+        let signers = try insertSignatures(signatures, digest: package.contentDigest)
         try reach(.rowsInserted)
 
         try moveLatest(packageID: packageID)
@@ -207,6 +239,7 @@ extension Store {
         var detail = ["digest": package.contentDigest.description, "kind": manifest.kind.rawValue,
                       "tensors": String(package.tensors.count), "bytes": String(byteSize)]
         if let backbone = manifest.backbone { detail["backbone"] = backbone.description }
+        if !signers.isEmpty { detail["signatures"] = signers.joined(separator: " ") }
         try audit(.publish, "\(manifest.name):\(manifest.version)", detail)
         try reach(.auditAppended)
     }

@@ -43,6 +43,16 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let busy = Code(rawValue: "store.busy")
         /// The schema could not be brought up to date.
         public static let migration = Code(rawValue: "store.migration")
+        /// A signature to record does not verify over its version's content digest, or is
+        /// malformed (the message carries the `SignatureError`).
+        public static let invalidSignature = Code(rawValue: "store.invalid_signature")
+        /// A trusted key's label is too long or holds control characters.
+        public static let invalidLabel = Code(rawValue: "store.invalid_label")
+        /// The signature policy requires a signature by a trusted key and there is none
+        /// (docs/remote.md, `policy.require_signature`).
+        public static let unsigned = Code(rawValue: "remote.unsigned")
+        /// The signature policy is on and a signature does not verify.
+        public static let badSignature = Code(rawValue: "remote.bad_signature")
         /// A failure injected by a test hook (simulates a crash at a named step).
         public static let injectedFault = Code(rawValue: "store.injected_fault")
     }
