@@ -23,6 +23,27 @@ public struct Package: Sendable {
         self.index = index
     }
 
+    /// Assembles a package from a manifest that already lists its tensors' hashes (as stored,
+    /// or as a registry's version document carries it) and the tensors, checking everything
+    /// the writer checks: tensor names, the manifest, finiteness, that the tensors are exactly
+    /// the listed ones with matching hashes, and the kind's layout. Unlike
+    /// `PackageWriter.encode` it lays out no file bytes.
+    /// - Throws: `PackageError` naming the first rule the content breaks.
+    public init(validating manifest: Manifest, tensors: [PackageTensor]) throws(PackageError) {
+        let sorted = tensors.sorted { NameOrder.less($0.name, $1.name) }
+        var seen = Set<String>()
+        for tensor in sorted {
+            try TensorName.validate(tensor.name)
+            guard seen.insert(tensor.name).inserted else {
+                throw PackageError(.duplicateName, "two tensors are named \"\(tensor.name)\"",
+                                   context: ["tensor.name": tensor.name])
+            }
+        }
+        try manifest.validate()
+        try ContentRules.check(manifest: manifest, sortedTensors: sorted)
+        self.init(manifest: manifest, sortedTensors: sorted)
+    }
+
     /// The tensor named `name`, if present.
     public subscript(name: String) -> PackageTensor? {
         index[name].map { tensors[$0] }
