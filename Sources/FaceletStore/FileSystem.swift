@@ -71,6 +71,14 @@ enum FileSystem {
         }
     }
 
+    /// Flushes the file at `path` to disk.
+    static func syncFile(_ path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", path: path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw ioError("fsync", path: path) }
+    }
+
     /// Atomically renames `source` to `destination` (same file system), replacing it.
     static func rename(_ source: String, to destination: String) throws(StoreError) {
         #if canImport(Glibc)

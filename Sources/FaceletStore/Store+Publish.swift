@@ -29,6 +29,16 @@ extension Store {
         _ package: Package, thumbnails: [ThumbnailInput] = [],
         signatures: [SignatureRecord] = []
     ) throws(StoreError) -> PublishOutcome {
+        try publish(package, thumbnails: thumbnails, signatures: signatures, staged: [:])
+    }
+
+    /// `publish(_:thumbnails:signatures:)`, moving the files in `staged` (tensor digest →
+    /// a file holding exactly those bytes, on the store's file system) into place with a
+    /// rename instead of writing the bytes again (`Store.publishPulled`).
+    func publish(
+        _ package: Package, thumbnails: [ThumbnailInput], signatures: [SignatureRecord],
+        staged: [Digest: String]
+    ) throws(StoreError) -> PublishOutcome {
         try Store.verifySignatures(signatures, digest: package.contentDigest)
         return try locked { () throws(StoreError) in
             let manifest = package.manifest
@@ -49,7 +59,7 @@ extension Store {
             defer { withExtendedLifetime(fileLock) {} }
             try reach(.lockAcquired)
             for tensor in package.tensors {
-                try placeBlob(tensor.bytes, digest: tensor.sha256)
+                try placeBlob(tensor.bytes, digest: tensor.sha256, staged: staged[tensor.sha256])
             }
             if present {
                 try addSignatures(signatures, to: package.contentDigest, subject: subject)
@@ -149,7 +159,11 @@ extension Store {
     /// fsynced so the new name survives power loss. Concurrent writers of the same blob both
     /// succeed: rename replaces atomically with identical bytes. A present blob is re-hashed
     /// and replaced if damaged, so publishing a version again repairs what verify reported.
-    private func placeBlob(_ data: Data, digest: Digest) throws(StoreError) {
+    ///
+    /// With `staged` (a file holding exactly `data`, already on the store's file system), the
+    /// file is fsynced and renamed into place instead of `data` being written again.
+    private func placeBlob(_ data: Data, digest: Digest,
+                           staged source: String? = nil) throws(StoreError) {
         let path = blobPath(digest)
         if let size = FileSystem.fileSize(path), size == Int64(data.count),
            let existing = try? FileSystem.read(path), Digest.sha256(existing) == digest {
@@ -160,13 +174,19 @@ extension Store {
             try FileSystem.makeDirectory(directory)
             try FileSystem.syncDirectory(blobRoot)
         }
-        let staged = "\(tempDirectory)/\(UUID().uuidString.lowercased()).blob"
-        try FileSystem.writeNewFile(data, to: staged)
+        let staged: String
+        if let source {
+            try FileSystem.syncFile(source)
+            staged = source
+        } else {
+            staged = "\(tempDirectory)/\(UUID().uuidString.lowercased()).blob"
+            try FileSystem.writeNewFile(data, to: staged)
+        }
         try reach(.blobStaged)
         do {
             try FileSystem.rename(staged, to: path)
         } catch {
-            try? FileSystem.removeFile(staged)
+            if source == nil { try? FileSystem.removeFile(staged) }
             throw error
         }
         try FileSystem.syncDirectory(directory)
