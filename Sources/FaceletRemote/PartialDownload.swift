@@ -1,0 +1,195 @@
+import FaceletPackage
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One blob being downloaded into `<store>/partial/<hex>.part`, with its record
+/// `<hex>.json` (URL, expected size), hashed as the bytes arrive (docs/remote.md, "Pulling").
+///
+/// A `.part` left by an earlier, interrupted pull is resumed when its record names the same
+/// digest and size: its bytes are hashed again and the transport asks for the rest only.
+/// `finish()` checks the size and SHA-256; a mismatching `.part` is deleted.
+///
+/// Not thread-safe: one download is driven by one thread (libcurl calls `append` on the
+/// thread running `curl_easy_perform`).
+final class PartialDownload {
+    /// The blob's digest (its SHA-256).
+    let digest: Digest
+    /// The size the version document promises.
+    let expectedSize: Int64
+    /// `<dir>/<hex>.part`.
+    let partPath: String
+    /// `<dir>/<hex>.json`.
+    let recordPath: String
+    /// Bytes already in the `.part` before this download started (what a resume skips).
+    private(set) var resumedFrom: Int64 = 0
+    /// Bytes in the `.part` now.
+    private(set) var size: Int64 = 0
+    /// Called after each appended piece with its byte count.
+    var onAppend: ((Int) -> Void)?
+
+    private var hasher = SHA256Hasher()
+    private var fd: Int32 = -1
+    /// Set when `append` refused bytes (more than the expected size, a failed write).
+    private(set) var appendFailure: RemoteError?
+
+    /// The record written beside a `.part`.
+    struct Record: Codable, Equatable {
+        var digest: Digest
+        var size: Int64
+        var url: String
+    }
+
+    /// Opens (resuming) or creates the `.part` of `digest` in `directory`.
+    /// - Parameters:
+    ///   - resume: false deletes any earlier `.part` first (`pull --no-resume`).
+    /// - Throws: `RemoteError` `.io`.
+    init(directory: String, digest: Digest, expectedSize: Int64, url: String,
+         resume: Bool) throws(RemoteError) {
+        self.digest = digest
+        self.expectedSize = expectedSize
+        partPath = "\(directory)/\(digest.hex).part"
+        recordPath = "\(directory)/\(digest.hex).json"
+        let record = Record(digest: digest, size: expectedSize, url: url)
+        let previous = (try? Data(contentsOf: URL(fileURLWithPath: recordPath)))
+            .flatMap { try? JSONDecoder().decode(Record.self, from: $0) }
+        let existing = Self.fileSize(partPath)
+        if resume, let previous, previous.digest == digest, previous.size == expectedSize,
+           let existing, existing <= expectedSize {
+            try openForAppend()
+            try hashPrefix(existing)
+        } else {
+            discard()
+            try writeRecord(record)
+            try openForAppend()
+        }
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    /// Appends received bytes and hashes them. Returns false (and remembers why) when the
+    /// bytes would pass the expected size or cannot be written.
+    func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard appendFailure == nil else { return false }
+        guard size + Int64(bytes.count) <= expectedSize else {
+            appendFailure = RemoteError(
+                .blobMismatch,
+                "blob \(digest.short)… is longer than the \(expectedSize) bytes its version "
+                    + "document names; the remote holds altered data",
+                digest: digest.description)
+            return false
+        }
+        guard let base = bytes.baseAddress else { return true }
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(fd, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                appendFailure = RemoteError(.io, "cannot write \(partPath): "
+                                                + String(cString: strerror(errno)))
+                return false
+            }
+            offset += written
+        }
+        hasher.update(bytes)
+        size += Int64(bytes.count)
+        onAppend?(bytes.count)
+        return true
+    }
+
+    /// Checks the size and SHA-256 and makes the `.part` durable; deletes it on a mismatch.
+    /// - Returns: The path of the verified `.part`.
+    /// - Throws: `RemoteError` `.blobMismatch` (the `.part` is gone), `.io`.
+    func finish() throws(RemoteError) -> String {
+        guard size == expectedSize else {
+            discard()
+            throw RemoteError(.blobMismatch,
+                              "blob \(digest.short)… has \(size) bytes, not the "
+                                  + "\(expectedSize) its version document names; the remote "
+                                  + "sent a truncated or altered file",
+                              digest: digest.description)
+        }
+        let actual = hasher.finalize()
+        hasher = SHA256Hasher()
+        guard actual == digest else {
+            discard()
+            throw RemoteError(.blobMismatch,
+                              "blob \(digest.short)… arrived with SHA-256 \(actual.short)…; the "
+                                  + "remote holds altered data (nothing was stored)",
+                              digest: digest.description)
+        }
+        guard fsync(fd) == 0 else {
+            throw RemoteError(.io, "cannot fsync \(partPath): " + String(cString: strerror(errno)))
+        }
+        close(fd)
+        fd = -1
+        return partPath
+    }
+
+    /// Deletes the `.part` and its record.
+    func discard() {
+        if fd >= 0 {
+            close(fd)
+            fd = -1
+        }
+        unlink(partPath)
+        unlink(recordPath)
+        size = 0
+        resumedFrom = 0
+        hasher = SHA256Hasher()
+    }
+
+    // MARK: - Steps
+
+    private func writeRecord(_ record: Record) throws(RemoteError) {
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(record).write(to: URL(fileURLWithPath: recordPath))
+        } catch {
+            throw RemoteError(.io, "cannot write \(recordPath): \(error.localizedDescription)")
+        }
+    }
+
+    private func openForAppend() throws(RemoteError) {
+        fd = open(partPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw RemoteError(.io, "cannot open \(partPath): " + String(cString: strerror(errno)))
+        }
+    }
+
+    /// Hashes the first `length` bytes already in the `.part` (a resume).
+    private func hashPrefix(_ length: Int64) throws(RemoteError) {
+        let input = open(partPath, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw RemoteError(.io, "cannot read \(partPath): " + String(cString: strerror(errno)))
+        }
+        defer { close(input) }
+        let chunk = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while total < length {
+            let count = read(input, buffer, Int(min(Int64(chunk), length - total)))
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else {
+                throw RemoteError(.io, "cannot read \(partPath): the file shrank")
+            }
+            hasher.update(UnsafeRawBufferPointer(start: buffer, count: count))
+            total += Int64(count)
+        }
+        size = length
+        resumedFrom = length
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(info.st_size)
+    }
+}
