@@ -94,8 +94,9 @@ public final class RegistryClient {
             do {
                 try transport.download(path, into: partial)
             } catch {
-                // Bytes that cannot belong to the blob are no use to a later resume.
-                if error.code == .blobMismatch { partial.discard() }
+                // Bytes that cannot belong to the blob are no use to a later resume, and an
+                // empty .part (the answer was refused before its first byte) helps nobody.
+                if error.code == .blobMismatch || partial.size == 0 { partial.discard() }
                 throw error
             }
         }

@@ -14,10 +14,10 @@ public enum RemoteLocation: Sendable, Equatable, CustomStringConvertible {
     /// environment, `token_env`), queries and fragments, so the URL is safe to print.
     /// - Throws: `RemoteError` `.badRemote`.
     public init(parsing text: String) throws(RemoteError) {
-        func bad(_ why: String) -> RemoteError {
+        func bad(_ why: String, shown: String? = nil) -> RemoteError {
             RemoteError(.badRemote,
-                        "remote '\(Self.printable(text))' \(why); use http://HOST[:PORT][/PATH], "
-                            + "https://… or file:///ABSOLUTE/DIR, or a name from registry.json's "
+                        "remote '\(shown ?? Self.printable(text))' \(why); use "
+                            + "http://HOST[:PORT][/PATH], https://… or file:///ABSOLUTE/DIR, or a name from registry.json's "
                             + "remotes")
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme
@@ -25,8 +25,10 @@ public enum RemoteLocation: Sendable, Equatable, CustomStringConvertible {
             throw bad("is not a URL")
         }
         guard components.user == nil, components.password == nil else {
-            throw bad("carries credentials; put the token in the environment variable named by "
-                      + "the remote's token_env (default FACELET_TOKEN) instead")
+            // The URL is not repeated: it holds a secret.
+            throw bad("carries credentials; put the token in the environment variable named "
+                          + "by the remote's token_env (default FACELET_TOKEN) instead",
+                      shown: "\(scheme)://…@\(components.host ?? "")")
         }
         guard components.query == nil, components.fragment == nil else {
             throw bad("has a query or fragment")

@@ -8,6 +8,8 @@ final class FakeRegistry {
         .appendingPathComponent("Python/fake_registry.py").path
 
     private let process = Process()
+    /// The server's stdin: closing it stops the server (also if this test process dies).
+    private let input = Pipe()
     private let logPath: String
     /// The port it listens on.
     let port: Int
@@ -20,6 +22,7 @@ final class FakeRegistry {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script, root, logPath] + faults
         process.standardOutput = output
+        process.standardInput = input
         try process.run()
         // The first line is the port; readLine-style, bounded by the line's length.
         var line = Data()
@@ -36,6 +39,7 @@ final class FakeRegistry {
     }
 
     deinit {
+        try? input.fileHandleForWriting.close()
         process.terminate()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: logPath)

@@ -11,7 +11,8 @@ Faults (each names what it breaks):
   wrong-range        a Range request is answered 206 with a Content-Range for other bytes
   html-200           blob requests answer an HTML page with status 200
   html-500           blob requests answer an HTML page with status 500
-  drop-after=N       a blob request without Range sends its headers and N bytes, then closes
+  drop-after=N       a request without Range for a blob over N bytes sends its headers and N
+                     bytes, then closes the connection (a killed transfer)
   token=SECRET       every request needs "Authorization: Bearer SECRET" (else 401 JSON)
   publish=STATUS     POST /v1/publish answers STATUS (201 by default) after reading the body
 
@@ -21,6 +22,7 @@ the body length and Facelet-Signature headers.
 import hashlib
 import json
 import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -134,7 +136,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(total))
         self.end_headers()
-        if "drop-after" in FAULTS and not wanted:
+        if "drop-after" in FAULTS and not wanted and total > int(FAULTS["drop-after"]):
             self.wfile.write(data[: int(FAULTS["drop-after"])])
             self.wfile.flush()
             self.close_connection = True
@@ -180,7 +182,16 @@ class Handler(BaseHTTPRequestHandler):
         self.error(status, codes.get(status, "internal"), "refused by the fake registry")
 
 
+def exit_when_stdin_closes():
+    # The test holds our stdin open; when it closes it (or dies), stop.
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 def main():
+    # The test runner may start us with SIGTERM ignored (dispositions survive exec).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
