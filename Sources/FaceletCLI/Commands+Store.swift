@@ -14,14 +14,20 @@ extension FaceletCommandLine {
             positionals: [PositionalSpec("FILE", help: "the package file (.fbk or .fbb)")],
             options: [OptionSpec("sign", value: "KEYFILE",
                                  help: "sign with this private key (default: signing_key in "
-                                     + "registry.json, if set)")],
+                                     + "registry.json, if set)"),
+                      OptionSpec("to", value: "REMOTE",
+                                 help: "upload to this remote registry instead of the local "
+                                     + "store (a remotes name or a URL)")],
             discussion: """
                 Validates the file completely first; a bank must be bound to a backbone that \
                 is already in the store. Publishing the same content again is a no-op; other \
                 content under an existing name:version is refused. For a bank, heat-map \
                 thumbnails are rendered for the reference photos named in registry.json. \
                 With a signing key, the package's content digest is signed (Ed25519) and the \
-                signature stored with the version, also when the content was already there.
+                signature stored with the version, also when the content was already there. \
+                With --to, the file is uploaded to a remote registry (POST /v1/publish, the \
+                token from the remote's token_env, default FACELET_TOKEN) with its \
+                signatures; the local store is not changed.
                 """),
                 run: publish),
         Command(spec: CommandSpec(
@@ -76,6 +82,9 @@ extension FaceletCommandLine {
     // MARK: - publish
 
     @Sendable static func publish(_ context: CommandContext) throws {
+        if let remote = context.arguments.value("to") {
+            return try publishToRemote(context, remote: remote)
+        }
         let path = context.path(context.positional(0))
         let package = try context.readPackage(at: path)
         let manifest = package.manifest

@@ -2,6 +2,7 @@ import FaceletImaging
 import FaceletImport
 import FaceletModel
 import FaceletPackage
+import FaceletRemote
 import FaceletRuntime
 import FaceletService
 import FaceletStore
@@ -28,6 +29,9 @@ struct ErrorReport {
             message = error.message
             exit = error.exitCode
         case let error as StoreError:
+            code = error.code.rawValue
+            message = error.message
+        case let error as RemoteError:
             code = error.code.rawValue
             message = error.message
         case let error as PackageError:

@@ -100,11 +100,11 @@ public enum FaceletCommandLine {
     static let commands: [Command] = {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
             + benchmarkCommands + transformCommands + generatorCommands + importCommands
-            + serveCommands + engineBenchmarkCommands + signingCommands
+            + serveCommands + engineBenchmarkCommands + signingCommands + remoteCommands
         let order = ["init", "publish", "import", "list", "show", "tag", "rm", "export", "diff",
                      "verify", "gc", "log", "apply", "audit", "serve-runtime", "train",
                      "train-decoder", "bench-effect", "bench", "transform-photos", "new-backbone",
-                     "new-bank", "keygen", "trust"]
+                     "new-bank", "keygen", "trust", "pull", "outdated", "mirror"]
         return all.sorted { a, b in
             (order.firstIndex(of: a.spec.name) ?? order.count)
                 < (order.firstIndex(of: b.spec.name) ?? order.count)

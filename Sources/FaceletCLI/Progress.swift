@@ -32,6 +32,27 @@ final class Progress: @unchecked Sendable {
         }
     }
 
+    /// Shows a byte transfer: a bar, `done` of `total` bytes and the rate since `start`
+    /// (redrawn at most ten times a second).
+    func bytes(_ done: Int64, of total: Int64, since start: Date, detail: String = "") {
+        guard enabled else { return }
+        lock.withLock {
+            let now = Date()
+            guard done >= total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+            lastDraw = now
+            drawn = true
+            let width = 24
+            let filled = total > 0 ? Int(min(done, total) * Int64(width) / total) : width
+            let bar = String(repeating: "#", count: filled)
+                + String(repeating: ".", count: width - filled)
+            let seconds = max(now.timeIntervalSince(start), 0.001)
+            let rate = Format.bytes(Int64(Double(done) / seconds)) + "/s"
+            let suffix = detail.isEmpty ? "" : "  \(detail)"
+            io.writeError("\r\u{1B}[2K\(label): [\(bar)] \(Format.bytes(done)) / "
+                + "\(Format.bytes(total))  \(rate)\(suffix)")
+        }
+    }
+
     /// Shows a step name without a count.
     func step(_ detail: String) {
         guard enabled else { return }

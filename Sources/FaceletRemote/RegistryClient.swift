@@ -48,9 +48,10 @@ public final class RegistryClient {
                               url: location.url(RegistryPaths.index))
         }
         guard index.format == RegistryIndex.currentFormat else {
+            let format = RemoteLocation.printable(index.format)
             throw RemoteError(.badResponse,
-                              "\(location)'s index has format '\(RemoteLocation.printable(index.format))'"
-                                  + ", not \(RegistryIndex.currentFormat); upgrade facelet-registry",
+                              "\(location)'s index has format '\(format)', not "
+                                  + "\(RegistryIndex.currentFormat); upgrade facelet-registry",
                               url: location.url(RegistryPaths.index))
         }
         return index
@@ -157,7 +158,8 @@ public final class RegistryClient {
             return text.isEmpty ? "(top level)" : text
         }
         switch error {
-        case .keyNotFound(let key, let context): return "missing \(path(context.codingPath + [key]))"
+        case .keyNotFound(let key, let context):
+            return "missing \(path(context.codingPath + [key]))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
             return "wrong type at \(path(context.codingPath))"
         case .dataCorrupted(let context):

@@ -17,8 +17,8 @@ public enum RemoteLocation: Sendable, Equatable, CustomStringConvertible {
         func bad(_ why: String, shown: String? = nil) -> RemoteError {
             RemoteError(.badRemote,
                         "remote '\(shown ?? Self.printable(text))' \(why); use "
-                            + "http://HOST[:PORT][/PATH], https://… or file:///ABSOLUTE/DIR, or a name from registry.json's "
-                            + "remotes")
+                            + "http://HOST[:PORT][/PATH], https://… or file:///ABSOLUTE/DIR, "
+                            + "or a name from registry.json's remotes")
         }
         guard let components = URLComponents(string: text), let scheme = components.scheme
         else {
