@@ -41,6 +41,13 @@ public struct PackageTensor: Sendable, Equatable {
                   sha256: Digest.sha256(bytes))
     }
 
+    /// Wraps stored bytes whose SHA-256 the caller has just computed itself (a registry client
+    /// hashes a blob as it downloads it), so they are not hashed a second time. Passing a
+    /// digest that is not the bytes' SHA-256 is a programmer error.
+    public init(name: String, dtype: DType, shape: [Int], bytes: Data, verifiedSHA256: Digest) {
+        self.init(name: name, dtype: dtype, shape: shape, bytes: bytes, sha256: verifiedSHA256)
+    }
+
     /// Wraps stored bytes whose SHA-256 is already known.
     init(name: String, dtype: DType, shape: [Int], bytes: Data, sha256: Digest) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")

@@ -254,8 +254,11 @@ public final class Puller {
         for tensor in document.tensors {
             guard let path = files[tensor.digest] else { continue }
             let bytes = try Self.map(path)
+            // Every file here was hashed: downloads as their bytes arrived, local blobs by
+            // `intact`; hashing them again would double the pull's CPU work.
             tensors.append(PackageTensor(name: tensor.name, dtype: tensor.dtype,
-                                         shape: tensor.shape, bytes: bytes))
+                                         shape: tensor.shape, bytes: bytes,
+                                         verifiedSHA256: tensor.digest))
         }
         return (tensors, staged)
     }

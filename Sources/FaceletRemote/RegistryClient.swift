@@ -81,7 +81,8 @@ public final class RegistryClient {
     /// Downloads blob `digest` of `size` bytes into `partialDirectory` (resuming a `.part`
     /// left there unless `resume` is false) and verifies it.
     /// - Parameter onBytes: Called with each received piece's byte count.
-    /// - Returns: The path of the verified `.part` and how many bytes were already there.
+    /// - Returns: The path of the verified (not yet fsynced) `.part` and how many bytes were
+    ///   already there.
     /// - Throws: `RemoteError`; a `.part` that fails verification is deleted, one cut off by a
     ///   broken connection is kept for the next pull to resume.
     func download(blob digest: Digest, size: Int64, partialDirectory: String, resume: Bool,

@@ -26,9 +26,9 @@ public struct StaticMirror {
         public var versions: Int
         /// Version documents written (new or changed).
         public var documentsWritten: Int
-        /// Blobs copied.
+        /// Blobs copied (each distinct blob counts once).
         public var blobsWritten: Int
-        /// Blobs already present with the right size.
+        /// Blobs already present with the right size (each distinct blob counts once).
         public var blobsKept: Int
         /// Bytes of blobs copied.
         public var bytesWritten: Int64
@@ -54,13 +54,14 @@ public struct StaticMirror {
         let index = try store.registryIndex()
         var report = Report(directory: root, versions: 0, documentsWritten: 0, blobsWritten: 0,
                             blobsKept: 0, bytesWritten: 0, changeCounter: index.changeCounter)
+        var seen = Set<Digest>()
         for entry in index.packages {
             for version in entry.versions {
                 report.versions += 1
                 let document = try store.versionDocument(digest: version.digest)
                 var blobs = document.tensors.map { ($0.digest, Optional($0.byteSize)) }
                 blobs += document.thumbnails.map { ($0.digest, Int64?.none) }
-                for (digest, size) in blobs {
+                for (digest, size) in blobs where seen.insert(digest).inserted {
                     let written = try copyBlob(digest, size: size, root: root)
                     if let written {
                         report.blobsWritten += 1

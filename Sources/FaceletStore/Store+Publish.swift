@@ -58,9 +58,14 @@ extension Store {
                                         timeout: fileLockTimeout)
             defer { withExtendedLifetime(fileLock) {} }
             try reach(.lockAcquired)
+            // Moving many downloaded files: fsync each touched directory once, after all the
+            // renames, instead of once per blob (still before any row is written).
+            let syncs = DirectorySyncs(deferred: !staged.isEmpty)
             for tensor in package.tensors {
-                try placeBlob(tensor.bytes, digest: tensor.sha256, staged: staged[tensor.sha256])
+                try placeBlob(tensor.bytes, digest: tensor.sha256, staged: staged[tensor.sha256],
+                              syncs: syncs)
             }
+            try syncs.flush()
             if present {
                 try addSignatures(signatures, to: package.contentDigest, subject: subject)
                 return unchanged
@@ -162,8 +167,9 @@ extension Store {
     ///
     /// With `staged` (a file holding exactly `data`, already on the store's file system), the
     /// file is fsynced and renamed into place instead of `data` being written again.
-    private func placeBlob(_ data: Data, digest: Digest,
-                           staged source: String? = nil) throws(StoreError) {
+    private func placeBlob(_ data: Data, digest: Digest, staged source: String? = nil,
+                           syncs: DirectorySyncs = DirectorySyncs(deferred: false))
+        throws(StoreError) {
         let path = blobPath(digest)
         if let size = FileSystem.fileSize(path), size == Int64(data.count),
            let existing = try? FileSystem.read(path), Digest.sha256(existing) == digest {
@@ -172,7 +178,7 @@ extension Store {
         let directory = "\(blobRoot)/\(digest.hex.prefix(2))"
         if !FileSystem.exists(directory) {
             try FileSystem.makeDirectory(directory)
-            try FileSystem.syncDirectory(blobRoot)
+            try syncs.sync(blobRoot)
         }
         let staged: String
         if let source {
@@ -189,7 +195,7 @@ extension Store {
             if source == nil { try? FileSystem.removeFile(staged) }
             throw error
         }
-        try FileSystem.syncDirectory(directory)
+        try syncs.sync(directory)
         try reach(.blobPlaced)
     }
 
@@ -328,5 +334,28 @@ extension Store {
                                      + "JSON object")
             }
         }
+    }
+}
+
+/// The directory fsyncs of a publish: done at once, or (`deferred`) collected and done once
+/// each by `flush()`.
+private final class DirectorySyncs {
+    private let deferred: Bool
+    private var pending: [String] = []
+
+    init(deferred: Bool) {
+        self.deferred = deferred
+    }
+
+    func sync(_ directory: String) throws(StoreError) {
+        guard deferred else { return try FileSystem.syncDirectory(directory) }
+        if !pending.contains(directory) { pending.append(directory) }
+    }
+
+    func flush() throws(StoreError) {
+        for directory in pending {
+            try FileSystem.syncDirectory(directory)
+        }
+        pending = []
     }
 }
