@@ -64,8 +64,11 @@ final class PartialDownload {
         let previous = (try? Data(contentsOf: URL(fileURLWithPath: recordPath)))
             .flatMap { try? JSONDecoder().decode(Record.self, from: $0) }
         let existing = Self.fileSize(partPath)
-        if resume, let previous, previous.digest == digest, previous.size == expectedSize,
-           let existing, existing <= expectedSize {
+        // A record naming this blob makes a .part resumable; a complete .part whose record
+        // was already dropped (finish() drops it) is still checked and used.
+        let recorded = previous.map { $0.digest == digest && $0.size == expectedSize } ?? false
+        if resume, let existing, existing <= expectedSize,
+           recorded || (previous == nil && existing == expectedSize) {
             try openForAppend()
             try hashPrefix(existing)
         } else {
@@ -139,6 +142,9 @@ final class PartialDownload {
         }
         close(fd)
         fd = -1
+        // Verified: the record has done its job (now, while the network is the bottleneck,
+        // rather than after the publish's fsyncs, when the journal is busy).
+        unlink(recordPath)
         return partPath
     }
 
