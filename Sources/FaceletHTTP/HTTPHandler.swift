@@ -36,8 +36,10 @@ public enum HTTPBodyPlan: Sendable {
 ///
 /// The daemon calls `write` for each chunk in order, from the connection's thread, never with
 /// more than the plan's limit in total (a body that would pass it is cut off before the chunk
-/// that crosses it); then `respond` runs; `end` is called exactly once when the request is
-/// over, also when the client went away mid-body, so the sink can remove what it wrote.
+/// that crosses it, and the connection is closed after the handler's answer, which
+/// libmicrohttpd 0.9.75 cannot send mid-body); then `respond` runs; `end` is called exactly
+/// once when the request is over, also when the client went away mid-body, so the sink can
+/// remove what it wrote.
 public protocol HTTPBodySink: AnyObject, Sendable {
     /// Takes the next chunk. Returning false stops the body here (the rest is not handed
     /// over); the handler finds out from the sink itself.

@@ -21,8 +21,9 @@ extension HTTPServer {
             // Body after the answer (a refused or cut-off body): stop reading, close.
             guard !pending.responded else { return facelet_mhd_no() }
             if let limit = pending.plan.limit, count > limit - pending.received {
-                // Over the limit: nothing past it is kept; answer now. libmicrohttpd closes
-                // the connection after the answer instead of reading the rest of the body.
+                // Over the limit: nothing past it is kept, and the rest is not read. The
+                // handler's answer is offered at once; libmicrohttpd 0.9.75 refuses a
+                // response queued mid-body, so in practice the connection is closed here.
                 pending.tooLarge = true
                 pending.responded = true
                 return queue(connection, respond(connection, pending))
