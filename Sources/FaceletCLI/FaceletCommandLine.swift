@@ -101,6 +101,7 @@ public enum FaceletCommandLine {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
             + benchmarkCommands + transformCommands + generatorCommands + importCommands
             + serveCommands + engineBenchmarkCommands + signingCommands
+            + registryServerCommands
         let order = ["init", "publish", "import", "list", "show", "tag", "rm", "export", "diff",
                      "verify", "gc", "log", "apply", "audit", "serve-runtime", "train",
                      "train-decoder", "bench-effect", "bench", "transform-photos", "new-backbone",
