@@ -28,15 +28,8 @@ public final class HTTPFile: @unchecked Sendable {
     /// Opens `path` for reading; nil when it does not exist, cannot be opened, or is not a
     /// regular file.
     public static func open(_ path: String) -> HTTPFile? {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-              info.st_size >= 0 else {
-            Glibc.close(descriptor)
-            return nil
-        }
-        return HTTPFile(descriptor: descriptor, size: UInt64(info.st_size), path: path)
+        guard let (descriptor, size) = openRegularFile(path) else { return nil }
+        return HTTPFile(descriptor: descriptor, size: size, path: path)
     }
 
     /// Hands the descriptor over to the caller, who must close it; nil if already taken.
@@ -48,6 +41,20 @@ public final class HTTPFile: @unchecked Sendable {
     }
 
     deinit {
-        if let descriptor { Glibc.close(descriptor) }
+        if let descriptor { close(descriptor) }
     }
+}
+
+/// Opens `path` read-only and checks it is a regular file; its descriptor and size. (Outside
+/// the type, where `open` is the C function rather than `HTTPFile.open`.)
+private func openRegularFile(_ path: String) -> (Int32, UInt64)? {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+          info.st_size >= 0 else {
+        close(descriptor)
+        return nil
+    }
+    return (descriptor, UInt64(info.st_size))
 }

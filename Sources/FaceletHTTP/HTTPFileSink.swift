@@ -25,7 +25,7 @@ public final class HTTPFileSink: HTTPBodySink, @unchecked Sendable {
     /// Creates the file at `path` (which must not exist yet; mode 0600), or says why it
     /// cannot (`.io`).
     public static func create(at path: String) -> Result<HTTPFileSink, HTTPServerError> {
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let reason = String(cString: strerror(errno))
             return .failure(HTTPServerError(.io, "cannot create \(path): \(reason)",
@@ -48,7 +48,7 @@ public final class HTTPFileSink: HTTPBodySink, @unchecked Sendable {
             }
             var offset = 0
             while offset < bytes.count {
-                let count = Glibc.write(descriptor, base + offset, bytes.count - offset)
+                let count = writeSome(descriptor, base + offset, bytes.count - offset)
                 if count < 0 {
                     if errno == EINTR { continue }
                     failure = String(cString: strerror(errno))
@@ -65,7 +65,7 @@ public final class HTTPFileSink: HTTPBodySink, @unchecked Sendable {
     @discardableResult
     public func finish() -> Bool {
         lock.withLock {
-            if let descriptor, Glibc.close(descriptor) != 0, failure == nil {
+            if let descriptor, close(descriptor) != 0, failure == nil {
                 failure = String(cString: strerror(errno))
             }
             descriptor = nil
@@ -81,8 +81,13 @@ public final class HTTPFileSink: HTTPBodySink, @unchecked Sendable {
 
     deinit {
         if let descriptor {
-            Glibc.close(descriptor)
+            close(descriptor)
             unlink(path)
         }
     }
+}
+
+/// write(2), named apart from `HTTPFileSink.write`.
+private func writeSome(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
 }

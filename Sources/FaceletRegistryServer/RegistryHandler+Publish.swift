@@ -39,7 +39,7 @@ extension RegistryHandler {
                             "the package is refused: \(RegistryHandler.describe(error))")
         }
         do {
-            let outcome = try store.publish(package, signatures: signatures)
+            let outcome = try publisher.publish(package, signatures: signatures)
             if !outcome.alreadyPresent || !signatures.isEmpty { watcher.poke() }
             let document = PublishDocument(reference: outcome.reference,
                                            digest: outcome.digest.description,

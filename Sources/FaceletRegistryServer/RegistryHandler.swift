@@ -5,7 +5,12 @@ import Foundation
 /// The registry's `HTTPHandler`: routes, authorisation, the upload plan, and one log line per
 /// request.
 struct RegistryHandler: HTTPHandler {
+    /// The store reads go to.
     let store: Store
+    /// A second connection to the same store for publishes, so a publish (which holds its
+    /// connection while it writes blobs) does not hold up reads; SQLite's WAL mode lets the
+    /// two run side by side.
+    let publisher: Store
     let configuration: RegistryServer.Configuration
     /// Where uploads are streamed to (one file per request, removed when it ends).
     let uploadDirectory: String

@@ -71,11 +71,20 @@ public final class RegistryServer: Sendable {
     /// A server for `store`; call `start()` to listen.
     ///
     /// - Parameter log: where each request's JSON log line goes (nowhere by default).
-    /// - Throws: `RegistryServerError` `.setupFailed` when the upload folder cannot be made.
+    /// - Throws: `RegistryServerError` `.setupFailed` when the upload folder cannot be made
+    ///   or the store cannot be opened a second time (publishes use their own connection).
     public init(store: Store, configuration: Configuration = Configuration(),
                 log: @escaping @Sendable (String) -> Void = { _ in }) throws(RegistryServerError) {
         self.store = store
         self.configuration = configuration
+        let publisher: Store
+        do {
+            publisher = try Store.open(at: store.directory)
+        } catch {
+            throw RegistryServerError(.setupFailed,
+                                      "cannot open the store for publishing: \(error.message)",
+                                      context: ["store.path": store.directory.path])
+        }
         let folder = configuration.uploadDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent(
                 "facelet-registry-uploads-\(UUID().uuidString.lowercased())")
@@ -92,7 +101,8 @@ public final class RegistryServer: Sendable {
         ownsUploadDirectory = configuration.uploadDirectory == nil
         let watcher = ChangeWatcher(store: store)
         self.watcher = watcher
-        let handler = RegistryHandler(store: store, configuration: configuration,
+        let handler = RegistryHandler(store: store, publisher: publisher,
+                                      configuration: configuration,
                                       uploadDirectory: folder.path, watcher: watcher, log: log)
         http = HTTPServer(
             configuration: HTTPServer.Configuration(
