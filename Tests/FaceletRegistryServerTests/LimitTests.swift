@@ -30,6 +30,22 @@ struct LimitTests {
         #expect(served.uploadFiles().isEmpty)
     }
 
+    @Test("an upload of exactly the cap is read; one byte more is refused unread")
+    func capBoundary() async throws {
+        let cap = 4096
+        let served = try ServedRegistry(maximumUploadBytes: cap)
+        let atCap = try await served.publish(Data(repeating: 7, count: cap))
+        #expect(atCap.status == 422)
+        #expect(atCap.errorCode?.hasPrefix("package.") == true)
+        let over = try await served.publish(Data(repeating: 7, count: cap + 1))
+        #expect(over.status == 413)
+        #expect(over.errorCode == "remote.upload_too_large")
+        #expect(served.uploadFiles().isEmpty)
+        let lines = served.logs.all
+        #expect(lines.count == 2)
+        #expect(lines.last?.contains("\"received\":0") == true)
+    }
+
     @Test("an upload that sends more than it declared stops at the cap")
     func lyingUploadStopsAtCap() throws {
         let cap = 4096
