@@ -9,6 +9,13 @@
 `pip install --no-deps torch-…+cpu-….whl typing_extensions sympy filelock networkx jinja2
 fsspec`, is enough. The fixtures were made with torch 2.13.0+cpu.)
 
+The script limits oneDNN to AVX2 kernels (ONEDNN_MAX_CPU_ISA, set before torch is imported):
+its convolutions sum in an order that depends on the instruction set, so on an AVX-512
+machine the pipeline outputs would otherwise differ from the committed ones in the last bits
+(about 1e-5 on the outputs). With the limit, a run on an x86-64 machine with AVX2 rewrites
+the committed files byte for byte, whatever the thread count (the legacy-format bank by being
+left alone, see below).
+
 Everything is narrow (channel width 1/32: 2/4/8/16 instead of 64/128/256/512) with seeded
 random weights, so the files stay small. Written to Tests/FaceletImportTests/Fixtures/:
 
@@ -20,7 +27,8 @@ random weights, so the files stay small. Written to Tests/FaceletImportTests/Fix
 - original_decoder.pth    original release decoder (recon5.conv.1 …, BN with running stats and
                        num_batches_tracked, unused upool* modules), zip format.
 - original_facehair.pth   original release bank (w_1.model.1 …), legacy (pre-zip) format
-                       (its storage keys come from object ids, so its bytes vary per run).
+                       (its storage keys come from storage addresses, so its bytes vary per
+                       run; an existing file holding the same tensors is left as it is).
 - bank_half_wrapped.pth   the same bank as float16 nn.Parameters, wrapped as
                        {"epoch": 3, "state_dict": …}, pickle protocol 4 (STACK_GLOBAL, MEMOIZE,
                        FRAME, _rebuild_parameter, HalfStorage).
@@ -39,11 +47,14 @@ input, and (instance) the decoder's batch norms left in training mode as the scr
 import os
 from collections import OrderedDict
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from safetensors.torch import save_file
+# Before torch is imported: oneDNN reads it once (see the docstring).
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
 
 WIDTH = 1 / 32
 C64, C128, C256, C512 = (max(1, round(c * WIDTH)) for c in (64, 128, 256, 512))
@@ -218,6 +229,17 @@ def original_pipeline(image, encoder, bank, decoder, strength):
     return (y * STD + MEAN).clamp(0, 1), features
 
 
+def save_legacy(state, name):
+    """torch.save in the legacy format, unless the file already holds exactly these tensors:
+    its storage keys are storage addresses, so a rewrite would change bytes, not content."""
+    path = os.path.join(OUT, name)
+    if os.path.exists(path):
+        old = torch.load(path, weights_only=True)
+        if list(old) == list(state) and all(torch.equal(old[k], state[k]) for k in state):
+            return
+    torch.save(state, path, _use_new_zipfile_serialization=False)
+
+
 # ---------------------------------------------------------------- torchvision / timm layouts
 
 
@@ -278,8 +300,7 @@ def main():
     save_expected("original_encoder", encoder.state_dict())
     torch.save(decoder.state_dict(), os.path.join(OUT, "original_decoder.pth"))
     save_expected("original_decoder", decoder.state_dict())
-    torch.save(bank.state_dict(), os.path.join(OUT, "original_facehair.pth"),
-               _use_new_zipfile_serialization=False)
+    save_legacy(bank.state_dict(), "original_facehair.pth")
     save_expected("original_facehair", bank.state_dict())
     half = OrderedDict((k, nn.Parameter(v.detach().half(), requires_grad=True))
                        for k, v in bank.state_dict().items())
