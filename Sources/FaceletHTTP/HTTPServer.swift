@@ -14,12 +14,17 @@ import Glibc
 /// The request's state lives in a `PendingRequest` kept in the connection's context pointer
 /// and released in the request-completed callback.
 ///
+/// Requests libmicrohttpd refuses before the handler sees them (a malformed request line,
+/// headers over its per-connection memory) get its own short bodies, not the handler's.
+///
 ///     let server = HTTPServer(configuration: .init(listen: .init(port: 0)), handler: routes)
 ///     let port = try server.start()
 ///     defer { server.stop() }
 public final class HTTPServer: @unchecked Sendable {
     // @unchecked Sendable: `daemon` and `boundPort` are only touched with `lock` held; the
     // callbacks read `handler` and `configuration`, which are immutable.
+    // TODO: give libmicrohttpd's own refusals the handler's error format (needs a newer
+    // libmicrohttpd than 0.9.75, which has no hook for them).
     private let lock = NSLock()
     private var daemon: OpaquePointer?
     private var boundPort: UInt16?

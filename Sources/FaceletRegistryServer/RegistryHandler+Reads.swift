@@ -7,6 +7,7 @@ extension RegistryHandler {
     // MARK: - GET /v1/blobs/sha256/<hex>
 
     /// The blob's bytes from its file (whole, or one range), never read into memory here.
+    // TODO: honour If-None-Match (304) and If-Range; blobs are immutable, so both are cheap.
     func blob(_ digest: Digest, range: String?) -> HTTPResponse {
         guard let path = store.blobFile(digest), let file = HTTPFile.open(path) else {
             return .failure(404, RegistryErrorCode.notFound, "no blob \(digest) in this registry")
