@@ -71,6 +71,20 @@ struct ReadTests {
         #expect(reply.headers["content-length"] == String(tensor.bytes.count))
     }
 
+    @Test("HEAD of a blob gives its length and ETag without the bytes")
+    func blobHead() throws {
+        let served = try ServedRegistry()
+        let tensor = try #require(served.bank.package.tensors.first)
+        let connection = try RawConnection(port: served.port)
+        connection.send("HEAD /v1/blobs/sha256/\(tensor.sha256.hex) HTTP/1.1\r\n"
+                            + "Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        let text = String(decoding: connection.readToEnd().data, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 200 "))
+        #expect(text.contains("Content-Length: \(tensor.bytes.count)\r\n"))
+        #expect(text.contains("ETag: \"\(tensor.sha256)\"\r\n"))
+        #expect(text.hasSuffix("\r\n\r\n"))
+    }
+
     @Test("single byte ranges answer 206 with Content-Range; past the end answers 416")
     func blobRanges() async throws {
         let served = try ServedRegistry()
