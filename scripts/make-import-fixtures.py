@@ -9,6 +9,13 @@
 `pip install --no-deps torch-…+cpu-….whl typing_extensions sympy filelock networkx jinja2
 fsspec`, is enough. The fixtures were made with torch 2.13.0+cpu.)
 
+The script limits oneDNN to AVX2 kernels (ONEDNN_MAX_CPU_ISA, set before torch is imported):
+its convolutions sum in an order that depends on the instruction set, so on an AVX-512
+machine the pipeline outputs would otherwise differ from the committed ones in the last bits
+(about 1e-5 on the outputs). With the limit, a run on an x86-64 machine with AVX2 rewrites
+the committed files byte for byte, whatever the thread count (the legacy-format bank by being
+left alone, see below).
+
 Everything is narrow (channel width 1/32: 2/4/8/16 instead of 64/128/256/512) with seeded
 random weights, so the files stay small. Written to Tests/FaceletImportTests/Fixtures/:
 
@@ -20,7 +27,8 @@ random weights, so the files stay small. Written to Tests/FaceletImportTests/Fix
 - original_decoder.pth    original release decoder (recon5.conv.1 …, BN with running stats and
                        num_batches_tracked, unused upool* modules), zip format.
 - original_facehair.pth   original release bank (w_1.model.1 …), legacy (pre-zip) format
-                       (its storage keys come from object ids, so its bytes vary per run).
+                       (its storage keys come from storage addresses, so its bytes vary per
+                       run; an existing file holding the same tensors is left as it is).
 - bank_half_wrapped.pth   the same bank as float16 nn.Parameters, wrapped as
                        {"epoch": 3, "state_dict": …}, pickle protocol 4 (STACK_GLOBAL, MEMOIZE,
                        FRAME, _rebuild_parameter, HalfStorage).
@@ -30,6 +38,14 @@ random weights, so the files stay small. Written to Tests/FaceletImportTests/Fix
                        and outputs `out_<bn>_s<strength>` (RGB in [0, 1], clamped, uncropped
                        since 112 is a multiple of 112) for (bn, strength) in (instance, 0),
                        (instance, 1), (running, 1).
+- original_pipeline_100x90.safetensors, original_pipeline_131x117.safetensors  the same for
+                       photos whose sides are not multiples of 112 (width x height), run as
+                       the release runs them: normalise, zero-pad (in normalised space) to a
+                       multiple of 112 with the photo at offset (floor(extra / 2)) on each axis,
+                       run, crop back. `input` is the photo ([1, 3, H, W]); the features are
+                       those of the padded input; the outputs are cropped back to H x W. The
+                       larger photo (padded to 224x224, odd padding on both axes) carries only
+                       `out_instance_s1_0` and `out_running_s1_0`, to keep the fixture small.
 
 The networks below restate the original release's structure (module names matter: they are
 the state-dict keys), with the test script's semantics: bilinear upsampling with
@@ -39,11 +55,14 @@ input, and (instance) the decoder's batch norms left in training mode as the scr
 import os
 from collections import OrderedDict
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from safetensors.torch import save_file
+# Before torch is imported: oneDNN reads it once (see the docstring).
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from safetensors.torch import save_file  # noqa: E402
 
 WIDTH = 1 / 32
 C64, C128, C256, C512 = (max(1, round(c * WIDTH)) for c in (64, 128, 256, 512))
@@ -208,14 +227,74 @@ class OriginalBank(nn.Module):
         return [w(f) for w, f in zip((self.w_1, self.w_2, self.w_3), features)]
 
 
+QUANTUM = 112
+
+
+def fit_to_quantum(x):
+    """The release's FitToQuantum on a normalised [1, 3, H, W] tensor: zeros up to a multiple
+    of 112 on each axis, the photo at offset floor(extra / 2). Returns the padded tensor and
+    the offsets (top, left)."""
+    _, c, h, w = x.shape
+    top = 0 if h % QUANTUM == 0 else (QUANTUM - h % QUANTUM) // 2
+    left = 0 if w % QUANTUM == 0 else (QUANTUM - w % QUANTUM) // 2
+    padded = torch.zeros(1, c, -(-h // QUANTUM) * QUANTUM, -(-w // QUANTUM) * QUANTUM)
+    padded[:, :, top:top + h, left:left + w] = x
+    return padded, (top, left)
+
+
 def original_pipeline(image, encoder, bank, decoder, strength):
-    """The release's test: normalise, encode, add strength x bank, decode, add the input."""
-    x = (image - MEAN) / STD
+    """The release's test: normalise, pad to a multiple of 112, encode, add strength x bank,
+    decode, add the (padded) input, denormalise, clamp, and centre-crop back to the photo
+    (util.center_crop starts at floor(extra / 2), where the padding put the photo). Returns
+    the output and the features of the padded input."""
+    h, w = image.shape[2:]
+    x, (top, left) = fit_to_quantum((image - MEAN) / STD)
     features = encoder(x)
     delta = bank(features)
     edited = [f + strength * d for f, d in zip(features, delta)]
     y = decoder(edited) + x
-    return (y * STD + MEAN).clamp(0, 1), features
+    out = (y * STD + MEAN).clamp(0, 1)
+    return out[:, :, top:top + h, left:left + w], features
+
+
+def smooth_photo(width, height, seed):
+    """A smooth photo with noise whose values are exact multiples of 1/255, [1, 3, H, W]."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    rgb = np.stack([128 + 100 * np.sin(xs / 9.0) * np.cos(ys / 13.0),
+                    128 + 90 * np.cos((xs + ys) / 17.0),
+                    128 + 80 * np.sin(ys / 7.0 + 1.0)])
+    rng = np.random.default_rng(seed)
+    rgb = np.clip(np.round(rgb + rng.normal(0, 6, rgb.shape)), 0, 255) / 255.0
+    return torch.tensor(rgb, dtype=torch.float32).unsqueeze(0)
+
+
+def save_pipeline(name, image, cases, encoder, bank, decoder):
+    """Runs the pipeline for each (bn mode, strength) in `cases` and saves the input, the
+    features and the outputs `out_<bn>_s<strength>` to <name>.safetensors."""
+    outputs = OrderedDict(input=image.clone())
+    encoder.eval()
+    bank.eval()
+    with torch.no_grad():
+        for mode, strength in cases:
+            decoder.train(mode == "instance")
+            saved = {k: v.clone() for k, v in decoder.state_dict().items()}
+            out, feats = original_pipeline(image, encoder, bank, decoder, strength)
+            decoder.load_state_dict(saved)  # training-mode BN moved the running stats
+            outputs["out_%s_s%s" % (mode, str(strength).replace(".", "_"))] = out
+        for level, f in zip(("relu3_1", "relu4_1", "relu5_1"), feats):
+            outputs[level] = f
+    save_file(contiguous(outputs), os.path.join(OUT, name + ".safetensors"))
+
+
+def save_legacy(state, name):
+    """torch.save in the legacy format, unless the file already holds exactly these tensors:
+    its storage keys are storage addresses, so a rewrite would change bytes, not content."""
+    path = os.path.join(OUT, name)
+    if os.path.exists(path):
+        old = torch.load(path, weights_only=True)
+        if list(old) == list(state) and all(torch.equal(old[k], state[k]) for k in state):
+            return
+    torch.save(state, path, _use_new_zipfile_serialization=False)
 
 
 # ---------------------------------------------------------------- torchvision / timm layouts
@@ -278,36 +357,22 @@ def main():
     save_expected("original_encoder", encoder.state_dict())
     torch.save(decoder.state_dict(), os.path.join(OUT, "original_decoder.pth"))
     save_expected("original_decoder", decoder.state_dict())
-    torch.save(bank.state_dict(), os.path.join(OUT, "original_facehair.pth"),
-               _use_new_zipfile_serialization=False)
+    save_legacy(bank.state_dict(), "original_facehair.pth")
     save_expected("original_facehair", bank.state_dict())
     half = OrderedDict((k, nn.Parameter(v.detach().half(), requires_grad=True))
                        for k, v in bank.state_dict().items())
     torch.save({"epoch": 3, "state_dict": half}, os.path.join(OUT, "bank_half_wrapped.pth"),
                pickle_protocol=4)
 
-    # The pipeline on a smooth 112x112 photo whose values are exact multiples of 1/255.
-    ys, xs = np.mgrid[0:112, 0:112].astype(np.float64)
-    rgb = np.stack([128 + 100 * np.sin(xs / 9.0) * np.cos(ys / 13.0),
-                    128 + 90 * np.cos((xs + ys) / 17.0),
-                    128 + 80 * np.sin(ys / 7.0 + 1.0)])
-    rng = np.random.default_rng(7)
-    rgb = np.clip(np.round(rgb + rng.normal(0, 6, rgb.shape)), 0, 255) / 255.0
-    image = torch.tensor(rgb, dtype=torch.float32).unsqueeze(0)
-    outputs = OrderedDict(input=image.clone())
-    encoder.eval()
-    bank.eval()
-    with torch.no_grad():
-        for mode in ("instance", "running"):
-            decoder.train(mode == "instance")
-            for strength in ((0.0, 1.0) if mode == "instance" else (1.0,)):
-                saved = {k: v.clone() for k, v in decoder.state_dict().items()}
-                out, feats = original_pipeline(image, encoder, bank, decoder, strength)
-                decoder.load_state_dict(saved)  # training-mode BN moved the running stats
-                outputs["out_%s_s%s" % (mode, str(strength).replace(".", "_"))] = out
-        for name, f in zip(("relu3_1", "relu4_1", "relu5_1"), feats):
-            outputs[name] = f
-    save_file(contiguous(outputs), os.path.join(OUT, "original_pipeline.safetensors"))
+    # The pipeline on smooth photos: 112x112 (no padding), 100x90 (padded to 112x112) and
+    # 131x117 (padded to 224x224, 46/47 columns and 53/54 rows: odd on both axes).
+    all_cases = [("instance", 0.0), ("instance", 1.0), ("running", 1.0)]
+    save_pipeline("original_pipeline", smooth_photo(112, 112, seed=7), all_cases,
+                  encoder, bank, decoder)
+    save_pipeline("original_pipeline_100x90", smooth_photo(100, 90, seed=8), all_cases,
+                  encoder, bank, decoder)
+    save_pipeline("original_pipeline_131x117", smooth_photo(131, 117, seed=9), all_cases[1:],
+                  encoder, bank, decoder)
     for name in sorted(os.listdir(OUT)):
         print("%8d  %s" % (os.path.getsize(os.path.join(OUT, name)), name))
 

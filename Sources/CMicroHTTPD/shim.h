@@ -3,18 +3,28 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <microhttpd.h>
 
-// MHD_start_daemon and MHD_get_daemon_info are variadic, which Swift cannot call: these
-// wrappers fix the options Facelet uses.
+// MHD_start_daemon, MHD_get_daemon_info and MHD_set_connection_option are variadic, which
+// Swift cannot call: these wrappers fix the options Facelet uses.
+
+/// An unescape callback that leaves URLs and query arguments exactly as received, so a `%00`
+/// or `%2e%2e` cannot turn into a NUL or `..` before the application sees the path.
+static inline size_t facelet_mhd_keep_escapes(void *cls, struct MHD_Connection *connection,
+                                              char *text) {
+    (void)cls;
+    (void)connection;
+    return strlen(text);
+}
 
 /// Starts a daemon listening on `address` (an IPv4 or IPv6 socket address) with one thread per
 /// connection, at most `connection_limit` connections, and `timeout_seconds` of inactivity
 /// before a connection is closed. `completed` is called when a request ends (to free its
-/// context).
+/// context). With `keep_escapes` non-zero, percent escapes in the URL are not decoded.
 static inline struct MHD_Daemon *facelet_mhd_start(unsigned int flags,
                                                    const struct sockaddr *address,
                                                    MHD_AccessHandlerCallback handler,
@@ -22,13 +32,32 @@ static inline struct MHD_Daemon *facelet_mhd_start(unsigned int flags,
                                                    MHD_RequestCompletedCallback completed,
                                                    void *completed_context,
                                                    unsigned int connection_limit,
-                                                   unsigned int timeout_seconds) {
+                                                   unsigned int timeout_seconds,
+                                                   int keep_escapes) {
+    if (keep_escapes) {
+        return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
+                                MHD_OPTION_SOCK_ADDR, address,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
+                                MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
+                                MHD_OPTION_UNESCAPE_CALLBACK, facelet_mhd_keep_escapes, NULL,
+                                MHD_OPTION_END);
+    }
     return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_context,
                             MHD_OPTION_SOCK_ADDR, address,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_context,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, timeout_seconds,
                             MHD_OPTION_END);
+}
+
+/// Sets one connection's inactivity timeout (0: none). Going from 0 to a value restarts the
+/// connection's timer (https://www.gnu.org/software/libmicrohttpd/manual/html_node/
+/// microhttpd_002doption-conn.html), which is how a handler that blocked for a while keeps
+/// the time it spent from counting as the client's inactivity.
+static inline enum MHD_Result facelet_mhd_set_timeout(struct MHD_Connection *connection,
+                                                      unsigned int seconds) {
+    return MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
 }
 
 /// The port the daemon's listening socket is bound to (the real one when port 0 was asked

@@ -100,7 +100,8 @@ public enum FaceletCommandLine {
     static let commands: [Command] = {
         let all = storeCommands + catalogueCommands + runtimeCommands + trainingCommands
             + benchmarkCommands + transformCommands + generatorCommands + importCommands
-            + serveCommands + engineBenchmarkCommands + signingCommands + remoteCommands
+            + serveCommands + engineBenchmarkCommands + signingCommands
+            + registryServerCommands + remoteCommands
         let order = ["init", "publish", "import", "list", "show", "tag", "rm", "export", "diff",
                      "verify", "gc", "log", "apply", "audit", "serve-runtime", "train",
                      "train-decoder", "bench-effect", "bench", "transform-photos", "new-backbone",

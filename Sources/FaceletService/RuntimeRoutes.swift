@@ -1,3 +1,4 @@
+import FaceletHTTP
 import FaceletImaging
 import FaceletRuntime
 import Foundation

@@ -1,3 +1,4 @@
+import FaceletHTTP
 import FaceletRuntime
 import Foundation
 
@@ -24,9 +25,8 @@ public final class RuntimeServer: Sendable {
     public let listen: Listen
     /// What the server accepts.
     public let limits: Limits
-    private let daemon: HTTPDaemon
+    private let server: HTTPServer
     private let metrics: ServiceMetrics
-    private let boundPort = LockedPort()
 
     /// A server for `runtime`; call `start()` to listen.
     public init(runtime: FaceletRuntime, listen: Listen = Listen(), limits: Limits = Limits()) {
@@ -36,30 +36,18 @@ public final class RuntimeServer: Sendable {
         let metrics = ServiceMetrics()
         self.metrics = metrics
         let slots = DispatchSemaphore(value: limits.concurrentEdits)
-        let connections = LockedDaemon()
+        let connections = LockedServer()
         let routes = RuntimeRoutes(runtime: runtime, limits: limits, metrics: metrics,
                                    computeSlots: slots,
-                                   connections: { connections.daemon?.connectionCount ?? 0 })
-        let maximumUpload = limits.maximumUploadBytes
-        daemon = HTTPDaemon(maximumUploadBytes: limits.maximumUploadBytes) { incoming in
-            let endpoint: String, response: HTTPResponse, started: UInt64
-            switch incoming {
-            case .request(let request):
-                (endpoint, response) = routes.respond(to: request)
-                started = request.started
-            case .tooLarge(_, _, let declared, let start):
-                let size = declared.map { "\($0) bytes are" } ?? "the body is"
-                endpoint = "upload_refused"
-                response = .error(413, code: "service.upload_too_large",
-                                  message: "\(size) over the \(maximumUpload)-byte upload cap;"
-                                      + " send a smaller photo")
-                started = start
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds &- started) / 1e9
-            metrics.record(endpoint: endpoint, status: response.status, seconds: seconds)
-            return response
-        }
-        connections.daemon = daemon
+                                   connections: { connections.server?.connectionCount ?? 0 })
+        let configuration = HTTPServer.Configuration(
+            listen: HTTPListenAddress(host: listen.host, port: listen.port),
+            maximumConnections: limits.maximumConnections,
+            connectionTimeoutSeconds: limits.connectionTimeoutSeconds)
+        server = HTTPServer(configuration: configuration,
+                            handler: RuntimeHandler(routes: routes, metrics: metrics,
+                                                    maximumUpload: limits.maximumUploadBytes))
+        connections.server = server
     }
 
     /// Binds the listen address and starts serving on libmicrohttpd's threads.
@@ -69,48 +57,58 @@ public final class RuntimeServer: Sendable {
     /// - Precondition: the server is not running.
     @discardableResult
     public func start() throws(ServiceError) -> UInt16 {
-        let port = try daemon.start(listen, limits: limits)
-        boundPort.set(port)
-        return port
+        do {
+            return try server.start()
+        } catch {
+            throw ServiceError(error)
+        }
     }
 
     /// Stops listening and waits for open connections to finish.
     public func stop() {
-        daemon.stop()
-        boundPort.set(nil)
+        server.stop()
     }
 
     /// The bound port while running, nil otherwise.
-    public var port: UInt16? { boundPort.get() }
+    public var port: UInt16? { server.port }
 
     /// The `/metrics` text now.
     public func metricsText() -> String {
-        metrics.render(runtime: runtime, connections: daemon.connectionCount)
+        metrics.render(runtime: runtime, connections: server.connectionCount)
     }
 }
 
-/// The bound port, behind a lock.
-private final class LockedPort: @unchecked Sendable {
-    // @unchecked Sendable: `port` is only touched with `lock` held.
-    private let lock = NSLock()
-    private var port: UInt16?
+/// Takes every body in memory up to the upload cap and answers an oversize one with 413;
+/// records each request in the metrics.
+private struct RuntimeHandler: HTTPHandler {
+    let routes: RuntimeRoutes
+    let metrics: ServiceMetrics
+    let maximumUpload: Int
 
-    func set(_ value: UInt16?) {
-        lock.lock()
-        port = value
-        lock.unlock()
+    func bodyPlan(for head: HTTPRequestHead) -> HTTPBodyPlan {
+        .buffer(limit: maximumUpload)
     }
 
-    func get() -> UInt16? {
-        lock.lock()
-        defer { lock.unlock() }
-        return port
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        let endpoint: String, response: HTTPResponse
+        if request.bodyTooLarge {
+            let size = request.head.contentLength.map { "\($0) bytes are" } ?? "the body is"
+            endpoint = "upload_refused"
+            response = .error(413, code: "service.upload_too_large",
+                              message: "\(size) over the \(maximumUpload)-byte upload cap;"
+                                  + " send a smaller photo")
+        } else {
+            (endpoint, response) = routes.respond(to: request)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds &- request.started) / 1e9
+        metrics.record(endpoint: endpoint, status: response.status, seconds: seconds)
+        return response
     }
 }
 
-/// Lets the routes ask the daemon for its connection count without a retain cycle at init.
-private final class LockedDaemon: @unchecked Sendable {
-    // @unchecked Sendable: `daemon` is set once in RuntimeServer.init, before the daemon runs
+/// Lets the routes ask the server for its connection count without a retain cycle at init.
+private final class LockedServer: @unchecked Sendable {
+    // @unchecked Sendable: `server` is set once in RuntimeServer.init, before the server runs
     // and so before any route can read it.
-    weak var daemon: HTTPDaemon?
+    weak var server: HTTPServer?
 }

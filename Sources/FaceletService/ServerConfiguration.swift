@@ -1,3 +1,4 @@
+import FaceletHTTP
 import Foundation
 
 extension RuntimeServer {
@@ -19,17 +20,12 @@ extension RuntimeServer {
         /// Parses `host:port`, `[v6]:port` or `:port` (loopback).
         /// - Throws: `ServiceError` `.badAddress`.
         public init(parsing text: String) throws(ServiceError) {
-            let bad = ServiceError(.badAddress,
-                                   "listen address '\(text.prefix(80))' is not host:port; write"
-                                       + " for example 127.0.0.1:8080",
-                                   context: ["listen": String(text.prefix(80))])
-            guard let colon = text.lastIndex(of: ":"),
-                  let port = UInt16(text[text.index(after: colon)...]) else { throw bad }
-            var host = String(text[..<colon])
-            if host.hasPrefix("["), host.hasSuffix("]") {
-                host = String(host.dropFirst().dropLast())
+            do {
+                let parsed = try HTTPListenAddress(parsing: text)
+                self.init(host: parsed.host, port: parsed.port)
+            } catch {
+                throw ServiceError(error)
             }
-            self.init(host: host.isEmpty ? "127.0.0.1" : host, port: port)
         }
 
         /// `host:port` (`[host]:port` for IPv6).

@@ -1,3 +1,5 @@
+import FaceletHTTP
+
 /// Why the HTTP service could not start or a listen address was refused.
 ///
 /// `code` is stable; `message` says what went wrong and how to fix it; `context` carries the
@@ -43,5 +45,13 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         guard !context.isEmpty else { return "\(code): \(message)" }
         let details = context.keys.sorted().map { "\($0)=\(context[$0] ?? "")" }
         return "\(code): \(message) [\(details.joined(separator: ", "))]"
+    }
+}
+
+extension ServiceError {
+    /// The service's error for a failure of the HTTP layer (same message and context).
+    init(_ error: HTTPServerError) {
+        let code: Code = error.code == .badAddress ? .badAddress : .bindFailed
+        self.init(code, error.message, context: error.context)
     }
 }

@@ -17,24 +17,14 @@ import Testing
     static let featureTolerance: Float = 1e-6
     static let outputTolerance: Float = 5e-5
 
-    private static func reference() throws -> StateDict {
-        try CheckpointReader.read(contentsOf: Fixture.url("original_pipeline.safetensors"))
-            .stateDict
-    }
-
-    private static func floats(_ tensor: StateTensor) -> [Float] {
-        tensor.bitPatterns.map(Float.init(bitPattern:))
+    private static func reference() throws -> PipelineFixture {
+        try PipelineFixture("original_pipeline.safetensors")
     }
 
     private static func photo() throws -> RGBImage {
-        let input = try #require(try reference()["input"])
-        #expect(input.shape == [1, 3, 112, 112])
-        return RGBImage(width: 112, height: 112, pixels: floats(input))
-    }
-
-    private static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count, "\(a.count) vs \(b.count) values")
-        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        let photo = try reference().photo()
+        #expect(photo.width == 112 && photo.height == 112)
+        return photo
     }
 
     @Test func encoderFeaturesMatchPyTorch() throws {
@@ -44,9 +34,9 @@ import Testing
         let reference = try Self.reference()
         for level in ["relu3_1", "relu4_1", "relu5_1"] {
             let ours = try #require(features[level])
-            let theirs = try #require(reference[level])
+            let theirs = try reference.values(level)
             #expect(ours.shape == theirs.shape, "\(level)")
-            let difference = Self.maxDifference(ours.data, Self.floats(theirs))
+            let difference = PipelineFixture.maxDifference(ours.data, theirs.values)
             #expect(difference <= Self.featureTolerance, "\(level): max |Δ| = \(difference)")
         }
     }
@@ -61,10 +51,10 @@ import Testing
                                    backbone: backbone)
         let session = try Editor(backbone: backbone).prepare(try Self.photo(), bank: bank)
         let output = session.render(strength: strength)
-        let theirs = try #require(try Self.reference()[key])
+        let theirs = try Self.reference().values(key)
         #expect(theirs.shape == [1, 3, 112, 112])
         #expect(output.width == 112 && output.height == 112)
-        let difference = Self.maxDifference(output.pixels, Self.floats(theirs))
+        let difference = PipelineFixture.maxDifference(output.pixels, theirs.values)
         #expect(difference <= Self.outputTolerance, "\(key): max |Δ| = \(difference)")
     }
 }

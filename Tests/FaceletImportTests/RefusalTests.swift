@@ -173,14 +173,29 @@ enum Hostile {
         #expect(error.context["tensor.key"] == "w")
     }
 
+    /// Every cut of a zip checkpoint is a damaged archive (its end record or an entry is
+    /// missing), except the empty file, which is no known format at all.
     @Test func refusesEveryTruncationOfARealCheckpoint() throws {
         let data = try Data(contentsOf: Fixture.url("original_encoder.pth"))
         let step = max(1, data.count / 97)
         for length in stride(from: 0, to: data.count, by: step) {
-            #expect(throws: ImportError.self) {
+            let error = try #require(throws: ImportError.self) {
                 try CheckpointReader.read(data.prefix(length), fileName: "cut.pth")
             }
+            #expect(error.code == (length == 0 ? .unknownFormat : .badArchive), "\(length) B")
         }
+    }
+
+    /// Through the importer, a cut file is refused with its path in the context.
+    @Test func namesTheFileOfATruncatedCheckpoint() throws {
+        let data = try Data(contentsOf: Fixture.url("original_decoder.pth"))
+        let url = try Fixture.temporaryDirectory().appendingPathComponent("cut.pth")
+        try data.prefix(data.count / 2).write(to: url)
+        let error = try #require(throws: ImportError.self) {
+            try Importer.weights(contentsOf: url)
+        }
+        #expect(error.code == .badArchive)
+        #expect(error.context["file.path"] == url.path)
     }
 
     @Test func refusesACorruptedStorageByItsChecksum() throws {
@@ -196,14 +211,57 @@ enum Hostile {
         #expect(error.code == .badArchive)
     }
 
+    /// A legacy checkpoint cut inside its pickles is a bad pickle; cut inside the raw storages
+    /// that follow them, a storage too short (naming the storage).
     @Test func refusesEveryTruncationOfALegacyCheckpoint() throws {
         let data = try Data(contentsOf: Fixture.url("original_facehair.pth"))
         let step = max(1, data.count / 97)
+        var shortStorages = 0
         for length in stride(from: 0, to: data.count, by: step) {
-            #expect(throws: ImportError.self) {
+            let error = try #require(throws: ImportError.self) {
                 try CheckpointReader.read(data.prefix(length), fileName: "cut.pth")
             }
+            switch error.code {
+            case .unknownFormat:
+                #expect(length < 4, "\(length) B")
+            case .storageTooShort:
+                shortStorages += 1
+                #expect(error.context["storage.key"] != nil, "\(length) B: \(error)")
+            default:
+                #expect(error.code == .badPickle, "\(length) B: \(error)")
+            }
         }
+        #expect(shortStorages > 80)
+    }
+
+    /// Every cut of a safetensors file is refused as a bad safetensors file once the eight
+    /// length bytes and the header's `{` are there (before that it is no known format).
+    @Test func refusesEveryTruncationOfASafetensorsFile() throws {
+        let data = try Data(contentsOf: Fixture.url("timm_vgg19.safetensors"))
+        let step = max(1, data.count / 97)
+        for length in stride(from: 0, to: data.count, by: step) {
+            let error = try #require(throws: ImportError.self) {
+                try CheckpointReader.read(data.prefix(length), fileName: "cut.safetensors")
+            }
+            #expect(error.code == (length < 9 ? .unknownFormat : .badSafetensors),
+                    "\(length) B")
+        }
+    }
+
+    /// A safetensors header whose offsets reach past the data is refused, naming the tensor.
+    @Test func refusesSafetensorsOffsetsPastTheData() throws {
+        let header = #"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(header.utf8))
+        let error = try #require(throws: ImportError.self) {
+            try CheckpointReader.read(data + Hostile.floats(3), fileName: "short.safetensors")
+        }
+        #expect(error.code == .badSafetensors)
+        #expect(error.context["tensor.key"] == "w")
+        // The same header with all 16 data bytes reads.
+        let whole = try CheckpointReader.read(data + Hostile.floats(4), fileName: "w.safetensors")
+        #expect(whole.stateDict["w"]?.bytes == Hostile.floats(4))
     }
 
     @Test func refusesAFileOfUnknownFormat() throws {

@@ -1,0 +1,265 @@
+import FaceletHTTP
+import FaceletPackage
+import FaceletRegistryServer
+import FaceletStore
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small deterministic packages (a 1/64-width VGG-19 and banks on it).
+enum Packages {
+    static let architecture = Architecture.vgg19(width: 1.0 / 64)
+
+    /// Distinct, exactly representable values for each seed.
+    static func values(count: Int, seed: Int) -> [Float] {
+        (0..<count).map { Float(seed * 4096 + $0) / 1024 }
+    }
+
+    /// A backbone with every tensor the architecture expects; `(package, file bytes)`.
+    static func backbone(name: String = "vgg19-tiny", version: String = "1",
+                         seed: Int = 0) throws -> (package: Package, file: Data) {
+        let manifest = Manifest(kind: .backbone, name: name, version: version,
+                                description: "A 1/64-width VGG-19 for tests.",
+                                architecture: architecture, provenance: ["method": "random"])
+        let tensors = architecture.expectedTensors().sorted { $0.key < $1.key }.enumerated()
+            .map { offset, entry in
+                PackageTensor.float32(name: entry.key, shape: entry.value,
+                                      values: values(count: entry.value.reduce(1, *),
+                                                     seed: 10_000 + seed * 1000 + offset))
+            }
+        let encoded = try PackageWriter.encode(manifest, tensors: tensors)
+        return (encoded.package, encoded.data)
+    }
+
+    /// A bank on relu3_1 and relu4_1 of `backbone`; `seed` changes every value.
+    static func bank(name: String = "smile", version: String = "1", backbone: Digest,
+                     seed: Int = 1) throws -> (package: Package, file: Data) {
+        let manifest = Manifest(kind: .bank, name: name, version: version,
+                                description: "Adds a smile.", backbone: backbone,
+                                levels: ["relu3_1", "relu4_1"],
+                                bank: BankDescription(padding: [.reflect, .zero, .reflect]),
+                                provenance: ["method": "facelet"])
+        var tensors: [PackageTensor] = []
+        var index = 0
+        for (level, channels) in [("relu3_1", 4), ("relu4_1", 8)] {
+            for layer in 0..<3 {
+                for part in ["weight", "bias"] {
+                    index += 1
+                    let shape = part == "weight" ? [channels, channels, 3, 3] : [channels]
+                    tensors.append(.float32(name: "\(level).\(layer).\(part)", shape: shape,
+                                            values: values(count: shape.reduce(1, *),
+                                                           seed: seed * 100 + index)))
+                }
+            }
+        }
+        let encoded = try PackageWriter.encode(manifest, tensors: tensors)
+        return (encoded.package, encoded.data)
+    }
+}
+
+/// Collects log lines from the server's threads.
+final class LogLines: @unchecked Sendable {
+    // @unchecked Sendable: `lines` is only touched with `lock` held.
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
+}
+
+/// A temporary store with a backbone and bank `smile:1`, served on 127.0.0.1 at a free port.
+final class ServedRegistry: Sendable {
+    let directory: URL
+    let store: Store
+    let server: RegistryServer
+    let port: UInt16
+    let backbone: (package: Package, file: Data)
+    let bank: (package: Package, file: Data)
+    let logs = LogLines()
+    let uploads: URL
+
+    init(token: String? = "s3cret-token", readsNeedToken: Bool = false,
+         maximumUploadBytes: Int = 512 << 20, maximumConnections: Int = 64,
+         connectionTimeoutSeconds: Int = 30, publishFixtures: Bool = true) throws {
+        let base = FileManager.default.temporaryDirectory
+            .appendingPathComponent("facelet-registry-test-\(UUID().uuidString)")
+        directory = base.appendingPathComponent("store")
+        uploads = base.appendingPathComponent("uploads")
+        store = try Store.create(at: directory)
+        backbone = try Packages.backbone()
+        bank = try Packages.bank(backbone: backbone.package.contentDigest)
+        if publishFixtures {
+            _ = try store.publish(backbone.package)
+            _ = try store.publish(bank.package)
+        }
+        let logs = self.logs
+        server = try RegistryServer(
+            store: store,
+            configuration: .init(token: token, readsNeedToken: readsNeedToken,
+                                 maximumUploadBytes: maximumUploadBytes,
+                                 maximumConnections: maximumConnections,
+                                 connectionTimeoutSeconds: connectionTimeoutSeconds,
+                                 uploadDirectory: uploads),
+            log: { logs.append($0) })
+        port = try server.start()
+    }
+
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(at: directory.deletingLastPathComponent())
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    func url(_ path: String) -> URL {
+        URL(string: "http://127.0.0.1:\(port)\(path)")!
+    }
+
+    /// One request through URLSession; the status, headers (names lowercased) and body.
+    func request(_ path: String, method: String = "GET", body: Data? = nil,
+                 headers: [String: String] = [:]) async throws -> Reply {
+        var request = URLRequest(url: url(path))
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 30
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await ServedRegistry.session.data(for: request)
+        let http = response as! HTTPURLResponse
+        var lowered: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            lowered[String(describing: name).lowercased()] = String(describing: value)
+        }
+        return Reply(status: http.statusCode, headers: lowered, body: data)
+    }
+
+    /// A publish of `file` with the server's token (or `token`).
+    func publish(_ file: Data, token: String? = "s3cret-token",
+                 signatures: [String] = []) async throws -> Reply {
+        var headers: [String: String] = ["Content-Type": "application/octet-stream"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        if !signatures.isEmpty {
+            // URLRequest folds repeated headers into one comma-separated value, which the
+            // server would refuse; one signature per request is what this helper sends.
+            headers["Facelet-Signature"] = signatures[0]
+        }
+        return try await request("/v1/publish", method: "POST", body: file, headers: headers)
+    }
+
+    /// Files in the upload folder now, with their sizes.
+    func uploadFiles() -> [String: Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads.path)) ?? []
+        var sizes: [String: Int] = [:]
+        for name in names {
+            let path = uploads.appendingPathComponent(name).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int
+            sizes[name] = size ?? 0
+        }
+        return sizes
+    }
+
+    /// A session without caching or cookies.
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.urlCache = nil
+        return URLSession(configuration: configuration)
+    }()
+}
+
+/// A response as the tests look at it.
+struct Reply: Sendable {
+    let status: Int
+    let headers: [String: String]
+    let body: Data
+
+    /// The `error.code` of a JSON error body.
+    var errorCode: String? {
+        let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        return (object?["error"] as? [String: Any])?["code"] as? String
+    }
+
+    /// The body as a JSON object.
+    var json: [String: Any]? {
+        try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+    }
+}
+
+/// A raw TCP connection to 127.0.0.1, for requests URLSession would not send (malformed,
+/// stalled, lying about their length).
+final class RawConnection {
+    private let descriptor: Int32
+
+    /// Connects; reads give up after `readTimeout` seconds.
+    init(port: UInt16, readTimeout: Int = 20) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw RawError.connect }
+        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout,
+                   socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            close(descriptor)
+            throw RawError.connect
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    enum RawError: Error { case connect }
+
+    /// Sends bytes; false when the peer has gone.
+    @discardableResult
+    func send(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset,
+                                      Int32(MSG_NOSIGNAL))
+                if sent <= 0 { return false }
+                offset += sent
+            }
+            return true
+        }
+    }
+
+    @discardableResult
+    func send(_ text: String) -> Bool { send(Data(text.utf8)) }
+
+    /// Reads until the peer closes, `limit` bytes arrive, or the read times out.
+    func readToEnd(limit: Int = 1 << 20) -> (data: Data, closed: Bool) {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while data.count < limit {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count == 0 { return (data, true) }
+            if count < 0 { return (data, errno == ECONNRESET) }
+            data.append(buffer, count: count)
+        }
+        return (data, false)
+    }
+
+    /// Reads until the end of a response head; its status code (nil if none came).
+    func readStatus() -> (status: Int?, head: String) {
+        var data = Data()
+        var byte: UInt8 = 0
+        while data.count < 65536, recv(descriptor, &byte, 1, 0) == 1 {
+            data.append(byte)
+            if data.suffix(4) == Data("\r\n\r\n".utf8) { break }
+        }
+        let head = String(decoding: data, as: UTF8.self)
+        let fields = head.split(separator: " ", maxSplits: 2)
+        let status = fields.count >= 2 && fields[0].hasPrefix("HTTP/") ? Int(fields[1]) : nil
+        return (status, head)
+    }
+}
