@@ -124,6 +124,7 @@ let package = Package(
                     exclude: ["Python"]),
         .testTarget(name: "FaceletCLITests",
                     dependencies: ["FaceletCLI", "FaceletStore", "FaceletPackage",
-                                   "FaceletImaging", "FaceletTraining", "FaceletService"]),
+                                   "FaceletImaging", "FaceletTraining", "FaceletService",
+                                   "FaceletRegistryServer"]),
     ]
 )

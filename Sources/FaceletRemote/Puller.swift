@@ -230,6 +230,8 @@ public final class Puller {
                 needed[tensor.digest] = tensor.byteSize
             }
         }
+        // TODO: download blobs concurrently (one handle per connection) for links where
+        // latency rather than bandwidth bounds a pull of many small blobs.
         let total = needed.values.reduce(0, +)
         onEvent?(.downloading(reference: subject, blobs: needed.count, bytes: total))
         var done: Int64 = 0
@@ -264,6 +266,7 @@ public final class Puller {
     }
 
     /// The thumbnails, each fetched (they are small) and checked against its digest.
+    // TODO: resume thumbnails too, once the version document states their sizes.
     private func fetchThumbnails(_ document: VersionDocument,
                                  result: inout PullResult) throws -> [ThumbnailInput] {
         var thumbnails: [ThumbnailInput] = []
