@@ -12,6 +12,9 @@ extension RegistryHandler {
         guard let sink = request.sink as? HTTPFileSink else {
             return .failure(500, RegistryErrorCode.internalError, "the upload was not kept")
         }
+        // The upload is spent once this returns: remove it before answering, so a client that
+        // has its answer never sees the file (the request's end removes it again, harmlessly).
+        defer { sink.end() }
         guard sink.finish() else {
             return .failure(500, RegistryErrorCode.uploadFailed,
                             "the server could not store the upload ("
