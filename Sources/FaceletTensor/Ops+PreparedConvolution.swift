@@ -141,7 +141,7 @@ extension Ops {
     }
 
     /// The threads share each block: the input transform split over input channels, the 36
-    /// products over ξ, the output transform over output channels.
+    /// products over ξ, the output transform over output channels, each claimed in parts.
     private static func winogradBlocksShared(_ operands: WinogradOperands, images: Int,
                                              layout: WinogradLayout, workers: Int) {
         let (inChannels, outChannels) = (layout.inChannels, layout.outChannels)
@@ -160,7 +160,8 @@ extension Ops {
                 for firstTileRow in stride(from: 0, to: layout.tileRows, by: layout.blockRows) {
                     let rows = min(layout.blockRows, layout.tileRows - firstTileRow)
                     let tiles = rows * layout.tileColumns
-                    splitRange(inChannels, parts: workers, minimumChunk: 4) { channels in
+                    claimRanges(inChannels, parts: workers,
+                                chunk: max(4, inChannels / (4 * workers))) { channels in
                         let strip = UnsafeMutablePointer<Float>.allocate(
                             capacity: layout.inputScratch)
                         defer { strip.deallocate() }
@@ -168,13 +169,14 @@ extension Ops {
                                               firstTileRow: firstTileRow, rows: rows,
                                               into: vShared.base, strip: strip)
                     }
-                    splitRange(Winograd.positions, parts: workers, minimumChunk: 1) { positions in
+                    claimRanges(Winograd.positions, parts: workers, chunk: 1) { positions in
                         for xi in positions {
                             product(operands, layout: layout, xi: xi, tiles: tiles,
                                     v: vShared.base, m: mShared.base)
                         }
                     }
-                    splitRange(outChannels, parts: workers, minimumChunk: 4) { channels in
+                    claimRanges(outChannels, parts: workers,
+                                chunk: max(4, outChannels / (4 * workers))) { channels in
                         let scratch = UnsafeMutablePointer<Float>.allocate(
                             capacity: 24 * layout.tileColumns)
                         defer { scratch.deallocate() }
@@ -207,19 +209,23 @@ extension Ops {
         [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
-    /// Calls `body` on up to `parts` disjoint ranges covering `0..<count`, concurrently.
-    private static func splitRange(_ count: Int, parts: Int, minimumChunk: Int,
-                                   _ body: @Sendable (Range<Int>) -> Void) {
-        let parts = min(parts, max(1, count / max(1, minimumChunk)))
+    /// Calls `body` on disjoint ranges of `chunk` (the last one shorter) covering
+    /// `0..<count`, on up to `parts` threads that each claim the next range when done, so a
+    /// thread slowed by other work takes fewer ranges.
+    private static func claimRanges(_ count: Int, parts: Int, chunk: Int,
+                                    _ body: @Sendable (Range<Int>) -> Void) {
+        let chunk = max(1, chunk)
+        let ranges = (count + chunk - 1) / chunk
+        let parts = min(parts, ranges)
         if parts <= 1 {
             body(0..<count)
             return
         }
-        let step = (count + parts - 1) / parts
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let start = part * step
-            let end = min(count, start + step)
-            if start < end { body(start..<end) }
+        let queue = BlockQueue(count: ranges)
+        DispatchQueue.concurrentPerform(iterations: parts) { _ in
+            while let index = queue.next() {
+                body((index * chunk)..<min(count, (index + 1) * chunk))
+            }
         }
     }
 }
