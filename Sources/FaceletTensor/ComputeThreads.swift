@@ -3,22 +3,26 @@ import Foundation
 
 /// The number of threads the tensor operators use.
 ///
-/// This is process-wide state: it sets OpenBLAS's thread count (used inside every `sgemm`) and
-/// the number of parts the operators' own loops (im2col, element-wise work) are split into.
+/// This is process-wide state, set once by the program (the CLI's `--threads`, a benchmark, a
+/// service). The operators split their work over this many of their own threads in parts that
+/// depend only on the operands' shapes and this count, and every OpenBLAS call runs
+/// single-threaded inside one part. OpenBLAS's own thread count is set to 1 when this type is
+/// first used and never changed afterwards: its threaded `sgemm` blocks the inner dimension
+/// differently from its single-threaded one (their results differ in the last bits for some
+/// shapes, e.g. an inner dimension of 900), and lowering the process-wide count for one
+/// convolution changed the result of another running at the same time. So one input gives the
+/// same bits whatever else the process is running.
 public enum ComputeThreads {
-    /// The count last set (or OpenBLAS's at start-up). Kept apart from OpenBLAS's own count,
-    /// which the Winograd path lowers to 1 while its products run on our threads: reading
-    /// OpenBLAS's count then made a concurrent convolution take the other path, and the two
-    /// paths' results differ in the last bits, so one photo could decode differently.
+    /// The count last set; starts at OpenBLAS's count at start-up (`OPENBLAS_NUM_THREADS`, or
+    /// the number of cores).
     private static let state = State()
 
-    /// Sets the thread count for OpenBLAS and for the operators' own loops.
+    /// Sets the number of threads the operators split their work over.
     ///
     /// - Precondition: `n >= 1`.
     public static func set(_ n: Int) {
         precondition(n >= 1, "ComputeThreads.set needs at least one thread, got \(n)")
         state.set(n)
-        openblas_set_num_threads(Int32(clamping: n))
     }
 
     /// The thread count in effect.
@@ -29,7 +33,14 @@ public enum ComputeThreads {
     /// A lock-protected count. `@unchecked Sendable`: every access goes through `lock`.
     private final class State: @unchecked Sendable {
         private let lock = NSLock()
-        private var value = max(1, Int(openblas_get_num_threads()))
+        private var value: Int
+
+        /// Takes OpenBLAS's start-up count as the default, then makes OpenBLAS single-threaded
+        /// for the rest of the process (see `ComputeThreads`).
+        init() {
+            value = max(1, Int(openblas_get_num_threads()))
+            openblas_set_num_threads(1)
+        }
 
         func get() -> Int {
             lock.lock()

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 
 /// The geometry of one stride-1 "same" convolution and the im2col/col2im moves over bands of
 /// output rows.
@@ -158,14 +159,71 @@ struct ConvolutionLayout: Sendable {
 
 /// Row-major single-precision matrix product through OpenBLAS:
 /// `C = alpha * op(A) * op(B) + beta * C`, with `op(A)` `[m, k]` and `op(B)` `[k, n]`.
-@inline(__always)
+///
+/// A large product is split into `ComputeThreads.current` bands of C's columns (or rows, when
+/// C has more rows than columns), each computed by single-threaded OpenBLAS on its own thread.
+/// The bands depend only on the shape and the thread count, and each element of C is summed
+/// over k by the same single-threaded kernel, so the result never depends on what else runs.
 func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
            alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
            b: UnsafePointer<Float>, ldb: Int,
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0 && n > 0 else { return }
+    let alongColumns = n >= m
+    let length = alongColumns ? n : m
+    // Bands are multiples of 16 (OpenBLAS's register tiles) and at least 64 wide.
+    let parts = m * n * max(k, 1) < GemmSplit.minimumWork
+        ? 1 : min(ComputeThreads.current, length / GemmSplit.minimumBand)
+    guard parts > 1 else {
+        serialSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                    alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    let step = (length + parts - 1) / parts
+    let band = (step + 15) / 16 * 16
+    let (aShared, bShared) = (SharedConstFloats(base: a), SharedConstFloats(base: b))
+    let cShared = SharedFloats(base: c)
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let start = part * band
+        let end = min(length, start + band)
+        guard start < end else { return }
+        if alongColumns {
+            // Columns start..<end of op(B) and of C.
+            serialSgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start,
+                        k: k, alpha: alpha, a: aShared.base, lda: lda,
+                        b: bShared.base + (transposeB ? start * ldb : start), ldb: ldb,
+                        beta: beta, c: cShared.base + start, ldc: ldc)
+        } else {
+            // Rows start..<end of op(A) and of C.
+            serialSgemm(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n,
+                        k: k, alpha: alpha,
+                        a: aShared.base + (transposeA ? start : start * lda), lda: lda,
+                        b: bShared.base, ldb: ldb,
+                        beta: beta, c: cShared.base + start * ldc, ldc: ldc)
+        }
+    }
+}
+
+/// Where `sgemm` stops splitting.
+private enum GemmSplit {
+    /// Products below this many multiply-adds run on one thread.
+    static let minimumWork = 1 << 21
+    /// The narrowest band worth a thread.
+    static let minimumBand = 64
+}
+
+/// One OpenBLAS `sgemm` call on the calling thread (OpenBLAS is kept single-threaded, see
+/// `ComputeThreads`), with the operands of `sgemm`.
+@inline(__always)
+func serialSgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+                 alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                 b: UnsafePointer<Float>, ldb: Int,
+                 beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0 && n > 0 else { return }
     precondition([m, n, k, lda, ldb, ldc].allSatisfy { $0 <= Int(Int32.max) },
                  "sgemm: a dimension or stride exceeds OpenBLAS's 32-bit integers")
+    // Reading the count makes sure OpenBLAS was set single-threaded before its first use.
+    _ = ComputeThreads.current
     cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
                 transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),

@@ -131,7 +131,7 @@ struct WinogradLayout: Sendable {
     let width: Int
     let padding: Padding
     /// Tile rows per block.
-    let blockRows: Int
+    private(set) var blockRows: Int
 
     /// The default scratch budget of one block, in floats, for the transformed inputs and
     /// products together: 2^23 (32 MiB), or `FACELET_WINOGRAD_BUDGET` when set (for tuning).
@@ -163,6 +163,17 @@ struct WinogradLayout: Sendable {
         let perTileRow = Winograd.positions * (inChannels + outChannels) * columns
         let wanted = (WinogradLayout.targetTiles + columns - 1) / columns
         blockRows = max(1, min((height + 3) / 4, wanted, budget / max(1, perTileRow)))
+    }
+
+    /// The same convolution over `parts` blocks (or as close as whole tile rows allow) of
+    /// at most `blockRows` tile rows, so the block budget still holds: `parts` is rounded up
+    /// to a multiple of `multiple` so that whole rounds of blocks fill the threads.
+    func splitting(into parts: Int, multiple: Int) -> WinogradLayout {
+        let blocks = (max(parts, (tileRows + blockRows - 1) / blockRows) + multiple - 1)
+            / multiple * multiple
+        var copy = self
+        copy.blockRows = max(1, min(blockRows, (tileRows + blocks - 1) / blocks))
+        return copy
     }
 
     /// The source index of padded coordinate `i` (from -1) of a line of `size` samples, or nil

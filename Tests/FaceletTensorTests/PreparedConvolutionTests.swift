@@ -82,6 +82,64 @@ struct PreparedConvolutionTests {
         #expect(relativeError(ours, reference) < Self.winogradTolerance)
     }
 
+    @Test("threads taking whole blocks and threads sharing blocks both match the reference",
+          arguments: preparedCases)
+    func bothThreadingsMatchReference(_ shape: ConvCase) {
+        var random = SeededRandom(state: shape.seed ^ 0x2718)
+        let x = random.tensor([shape.batch, shape.inChannels, shape.height, shape.width])
+        let w = random.tensor([shape.outChannels, shape.inChannels, 3, 3])
+        let b = random.tensor([shape.outChannels])
+        let prepared = PreparedConvolution(weight: w, bias: b)
+        let reference = Naive.conv2d(RefArray(x), RefArray(w), RefArray(b), shape.padding,
+                                     relu: true)
+        for threading in [WinogradThreading.perThread, .shared] {
+            let ours = Ops.conv2d(x, prepared: prepared, padding: shape.padding, relu: true,
+                                  path: .winograd, winogradBudget: WinogradLayout.defaultBudget,
+                                  threading: threading)
+            #expect(relativeError(ours, reference) < Self.winogradTolerance, "\(threading)")
+        }
+    }
+
+    @Test("a convolution gives the same bits while other convolutions run at the same time")
+    func sameBitsUnderConcurrency() async {
+        var random = SeededRandom(state: 2026)
+        // 13 × 11 tiles: whole blocks per thread at two threads.
+        let wideX = random.tensor([1, 16, 52, 44])
+        let wide = PreparedConvolution(weight: random.tensor([24, 16, 3, 3], scale: 0.1),
+                                       bias: random.tensor([24]))
+        // 3 × 3 tiles: the threads share each block.
+        let deepX = random.tensor([2, 40, 12, 12])
+        let deep = PreparedConvolution(weight: random.tensor([36, 40, 3, 3], scale: 0.1),
+                                       bias: random.tensor([36]))
+        // im2col through a product big enough to be split between threads.
+        let plainX = random.tensor([1, 32, 40, 40])
+        let plainW = random.tensor([64, 32, 3, 3], scale: 0.1)
+        let runs: [@Sendable () -> Tensor] = [
+            { Ops.conv2d(wideX, prepared: wide, padding: .reflect, relu: true) },
+            { Ops.conv2d(deepX, prepared: deep, padding: .zero, relu: false) },
+            { Ops.conv2d(plainX, weight: plainW, bias: nil, padding: .replicate) },
+            { Ops.conv2d(wideX, prepared: wide, padding: .zero, relu: false, path: .winograd,
+                         winogradBudget: WinogradLayout.defaultBudget, threading: .perThread) },
+        ]
+        let alone = runs.map { $0() }
+        for _ in 0..<3 {
+            let together = await withTaskGroup(of: (Int, Tensor).self) { group in
+                for _ in 0..<3 {
+                    for (index, run) in runs.enumerated() {
+                        group.addTask { (index, run()) }
+                    }
+                }
+                var results: [(Int, Tensor)] = []
+                for await result in group { results.append(result) }
+                return results
+            }
+            #expect(together.count == 3 * runs.count)
+            for (index, tensor) in together {
+                #expect(tensor == alone[index], "convolution \(index) changed under concurrency")
+            }
+        }
+    }
+
     @Test("Winograd matches im2col on a wide layer with realistic weights, two threads")
     func winogradMatchesIm2colOnWideLayer() {
         var random = SeededRandom(state: 4242)
