@@ -74,7 +74,7 @@ public final class Store: @unchecked Sendable {
         // > implement transactions. The WAL journaling mode is persistent; after being set it
         // > stays in effect across multiple database connections and after closing and
         // > reopening the database.  https://www.sqlite.org/pragma.html#pragma_journal_mode
-        try database.execute("PRAGMA journal_mode = WAL")
+        try enableWriteAheadLog(database)
         try Migrator.migrate(database)
         return Store(directory: root, database: database)
     }
@@ -106,6 +106,22 @@ public final class Store: @unchecked Sendable {
             try FileSystem.makeDirectory(root.appendingPathComponent(sub).path)
         }
         return Store(directory: root, database: database)
+    }
+
+    /// Switches the database to WAL, retrying for up to 10 s while another connection holds a
+    /// lock: SQLite answers a journal-mode change with SQLITE_BUSY at once, without calling the
+    /// busy handler (seen when several processes create the same store together).
+    private static func enableWriteAheadLog(_ database: Database) throws(StoreError) {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do throws(StoreError) {
+                try database.execute("PRAGMA journal_mode = WAL")
+                return
+            } catch {
+                guard error.code == .busy, Date() < deadline else { throw error }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
     }
 
     /// Per-connection settings (these do not persist in the file).

@@ -46,11 +46,15 @@ import Testing
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("facelet-race-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let failures = FailureCount()
+        let failures = Failures()
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            if (try? Store.create(at: directory)) == nil { failures.increment() }
+            do {
+                _ = try Store.create(at: directory)
+            } catch {
+                failures.add("\(error)")
+            }
         }
-        #expect(failures.value == 0)
+        #expect(failures.all.isEmpty, "\(failures.all)")
         let store = try Store.open(at: directory)
         let applied = try store.database.firstRow("SELECT count(*) FROM schema_migrations") {
             $0.int64(0)
@@ -71,21 +75,17 @@ import Testing
     }
 }
 
-/// A counter bumped from several threads.
-private final class FailureCount: @unchecked Sendable {
-    // @unchecked Sendable: `count` is only touched with `lock` held.
+/// Error descriptions gathered from several threads.
+private final class Failures: @unchecked Sendable {
+    // @unchecked Sendable: `items` is only touched with `lock` held.
     private let lock = NSLock()
-    private var count = 0
+    private var items: [String] = []
 
-    func increment() {
-        lock.lock()
-        count += 1
-        lock.unlock()
+    func add(_ item: String) {
+        lock.withLock { items.append(item) }
     }
 
-    var value: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return count
+    var all: [String] {
+        lock.withLock { items }
     }
 }
