@@ -181,10 +181,12 @@ extension FaceletCommandLine {
         let remote = try resolveRemote(context.arguments.value("from"), context: context)
         let store = try context.openStore()
         let index = try remote.client().index()
-        let found = OutdatedTag.compare(local: try store.list(), remote: index)
+        let found = OutdatedTag.compare(local: try store.registryIndex(), remote: index)
         let rows: [JSONValue] = found.map {
             ["name": .string($0.name), "tag": .string($0.tag), "local": .string($0.localVersion),
-             "remote": .string($0.remoteVersion)]
+             "remote": .string($0.remoteVersion),
+             "local_digest": .string($0.localDigest.description),
+             "remote_digest": .string($0.remoteDigest.description)]
         }
         context.emit(["remote": .string(remote.location.description), "outdated": .array(rows)]) {
             guard !found.isEmpty else {
@@ -193,7 +195,12 @@ extension FaceletCommandLine {
             var table = TextTable()
             table.add("TAG", "LOCAL", "REMOTE")
             for tag in found {
-                table.add("\(tag.name)@\(tag.tag)", tag.localVersion, tag.remoteVersion)
+                // The same number on both sides with other content: show the digests apart.
+                let local = tag.sameVersionOtherContent
+                    ? "\(tag.localVersion) (\(tag.localDigest.short))" : tag.localVersion
+                let remote = tag.sameVersionOtherContent
+                    ? "\(tag.remoteVersion) (\(tag.remoteDigest.short))" : tag.remoteVersion
+                table.add("\(tag.name)@\(tag.tag)", local, remote)
             }
             return table.lines
         }
@@ -202,6 +209,9 @@ extension FaceletCommandLine {
     // MARK: - mirror
 
     @Sendable static func mirror(_ context: CommandContext) throws {
+        guard !context.positional(0).isEmpty else {
+            throw CLIError.usage("mirror needs a folder to write to; an empty path is refused")
+        }
         let directory = context.path(context.positional(0))
         let store = try context.openStore()
         let report = try StaticMirror(store: store).write(to: directory)

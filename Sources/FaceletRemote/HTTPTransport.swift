@@ -33,6 +33,13 @@ final class HTTPTransport: RegistryTransport {
         self.scheme = base.lowercased().hasPrefix("https:") ? "https" : "http"
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.tokenVariable = tokenVariable
+        if let token = self.token, !Self.isBearerToken(token) {
+            // Never echoed: it is a secret, and may hold control characters.
+            throw RemoteError(.badToken,
+                              "the token in $\(tokenVariable) is not a bearer token (RFC 6750: "
+                                  + "letters, digits and - . _ ~ + /, then any '='); it is "
+                                  + "not sent")
+        }
         self.easy = try CurlEasy()
     }
 
@@ -206,25 +213,42 @@ final class HTTPTransport: RegistryTransport {
         }
         if status >= 400 {
             throw redacted(Self.httpError(status: status, body: sink.body, url: url, what: what,
-                                          tokenVariable: tokenVariable, hasToken: token != nil))
+                                          tokenVariable: tokenVariable, token: token))
         }
         if !sink.checked, let check = sink.check, let failure = check(easy) {
             throw redacted(failure)
         }
     }
 
-    /// Cuts the token out of a message, should a server have echoed it.
+    /// Cuts the token out of a message, should a server have echoed it in a header value
+    /// that a message quotes. Tokens shorter than 8 characters are left to `httpError`, which
+    /// redacts the server's own words only: cutting a short token everywhere would garble the
+    /// message's own words (a token `remote`) and show where the token's letters are.
     private func redacted(_ error: RemoteError) -> RemoteError {
-        guard let token, error.message.contains(token) else { return error }
+        guard let token, token.count >= 8, error.message.contains(token) else { return error }
         var copy = error
         copy.message = copy.message.replacingOccurrences(of: token, with: "<redacted>")
         return copy
     }
 
+    /// RFC 6750's `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+    static func isBearerToken(_ token: String) -> Bool {
+        let body = token.utf8.reversed().drop { $0 == UInt8(ascii: "=") }
+        return !body.isEmpty && body.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            default:
+                "-._~+/".utf8.contains(byte)
+            }
+        }
+    }
+
     /// The server's JSON error (`{"error": {"code", "message"}}`) or the bare status as a
     /// `RemoteError`.
     static func httpError(status: Int, body: Data, url: String, what: String,
-                          tokenVariable: String, hasToken: Bool) -> RemoteError {
+                          tokenVariable: String, token: String?) -> RemoteError {
         struct Envelope: Decodable {
             struct Body: Decodable {
                 var code: String?
@@ -233,8 +257,15 @@ final class HTTPTransport: RegistryTransport {
             var error: Body
         }
         let served = (try? JSONDecoder().decode(Envelope.self, from: body))?.error
-        let said = served?.message.map { ": " + RemoteLocation.printable($0) } ?? ""
-        let serverCode = served?.code.map { " (\(RemoteLocation.printable($0)))" } ?? ""
+        // The server's words, with the token cut out should it have echoed it.
+        func quoted(_ text: String) -> String {
+            let safe = RemoteLocation.printable(text)
+            guard let token else { return safe }
+            return safe.replacingOccurrences(of: token, with: "<redacted>")
+        }
+        let said = served?.message.map { ": " + quoted($0) } ?? ""
+        let serverCode = served?.code.map { " (\(quoted($0)))" } ?? ""
+        let hasToken = token != nil
         let code: RemoteError.Code
         var hint = ""
         switch status {
@@ -251,7 +282,7 @@ final class HTTPTransport: RegistryTransport {
             hint = "; pull --no-resume starts the blob over"
         case 422: code = .invalidPackage
         case 424: code = .backboneMissing
-            hint = hint.isEmpty ? "; publish the backbone to the remote first" : hint
+            if !said.contains("backbone") { hint = "; publish the backbone to the remote first" }
         default: code = .badResponse
         }
         return RemoteError(code, "\(what): the remote answered HTTP \(status)\(serverCode)"

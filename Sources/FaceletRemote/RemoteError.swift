@@ -17,6 +17,8 @@ public struct RemoteError: Error, Sendable, Equatable, CustomStringConvertible {
 
         /// The remote is not a usable URL or configured name.
         public static let badRemote = Code(rawValue: "remote.bad_remote")
+        /// The token in the environment cannot be a bearer token (control characters, spaces).
+        public static let badToken = Code(rawValue: "remote.bad_token")
         /// The remote has no such package, version, tag or file.
         public static let notFound = Code(rawValue: "remote.not_found")
         /// The connection failed or broke off (refused, timed out, reset).

@@ -31,7 +31,13 @@ public enum RemoteLocation: Sendable, Equatable, CustomStringConvertible {
                       shown: "\(scheme)://…@\(components.host ?? "")")
         }
         guard components.query == nil, components.fragment == nil else {
-            throw bad("has a query or fragment")
+            // Not repeated past the path either: a query is where tokens often hide.
+            var shown = components
+            shown.query = nil
+            shown.fragment = nil
+            throw bad("has a query or fragment (not shown); tokens belong in the environment "
+                          + "variable named by the remote's token_env",
+                      shown: Self.printable((shown.string ?? scheme + "://…") + "?…"))
         }
         switch scheme.lowercased() {
         case "http", "https":

@@ -83,9 +83,44 @@ extension CLIFixture {
 
         let report = try target.json("outdated", "--from", url)
         let rows = report["outdated"] as? [[String: String]]
-        #expect(rows == [["name": "beard", "tag": "latest", "local": "1", "remote": "2"]])
+        #expect(rows?.count == 1)
+        #expect(rows?.first?["name"] == "beard" && rows?.first?["tag"] == "latest")
+        #expect(rows?.first?["local"] == "1" && rows?.first?["remote"] == "2")
+        #expect(rows?.first?["local_digest"] != rows?.first?["remote_digest"])
         let text = target.run("outdated", "--from", url)
         #expect(text.stdout.contains("beard@latest"))
+    }
+
+    @Test func mirrorRefusesAnEmptyFolderName() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        let refused = fixture.run("mirror", "")
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("an empty path is refused"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.path + "/v1"))
+    }
+
+    @Test func outdatedSeesTheSameVersionWithOtherContent() throws {
+        let source = try CLIFixture()
+        let url = try source.mirroredStore()
+        let target = try CLIFixture()
+        #expect(target.run("init").status == 0)
+        _ = try target.json("pull", "vgg-narrow", "--from", url)
+        _ = try target.json("new-bank", "beard", "--backbone", "vgg-narrow", "--seed", "77",
+                            "-o", target.path("beard-other.fbk"))
+        let published = try target.json("publish", target.path("beard-other.fbk"))
+
+        let report = try target.json("outdated", "--from", url)
+        let rows = report["outdated"] as? [[String: String]]
+        #expect(rows?.count == 1)
+        #expect(rows?.first?["local"] == "1" && rows?.first?["remote"] == "1")
+        #expect(rows?.first?["local_digest"] == published["digest"] as? String)
+        let remoteDigest = try source.json("show", "beard:1")["digest"] as? String
+        #expect(rows?.first?["remote_digest"] == remoteDigest)
+        #expect(remoteDigest != published["digest"] as? String)
+        let text = target.run("outdated", "--from", url).stdout
+        #expect(text.contains("beard@latest"))
+        #expect(text.contains("(" + String((remoteDigest ?? "").dropFirst(7).prefix(12)) + ")"))
     }
 
     @Test func refusedPullLeavesTheCatalogueUnchanged() throws {

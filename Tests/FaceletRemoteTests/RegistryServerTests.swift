@@ -37,7 +37,7 @@ import Testing
         #expect(try catalogue(fixture.destination) == (try catalogue(fixture.source)))
         #expect(try fixture.destination.loadPackage(Reference(parsing: "beard")).tensors
                     == bank.tensors)
-        #expect(OutdatedTag.compare(local: try fixture.destination.list(),
+        #expect(OutdatedTag.compare(local: try fixture.destination.registryIndex(),
                                     remote: try client.index()) == [])
     }
 
