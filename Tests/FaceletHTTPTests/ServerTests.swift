@@ -1,4 +1,5 @@
 import FaceletHTTP
+import FaceletTestSupport
 import Foundation
 import Testing
 #if canImport(Glibc)

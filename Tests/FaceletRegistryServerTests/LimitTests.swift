@@ -1,6 +1,7 @@
 import FaceletPackage
 import FaceletRegistryServer
 import FaceletStore
+import FaceletTestSupport
 import Foundation
 import Testing
 
@@ -118,13 +119,4 @@ struct LimitTests {
         }
         #expect(served200)
     }
-}
-
-/// Polls `condition` every 0.1 s, at most 100 times; whether it became true.
-func waitUntil(_ condition: () throws -> Bool) rethrows -> Bool {
-    for _ in 0..<100 {
-        if try condition() { return true }
-        usleep(100_000)
-    }
-    return try condition()
 }

@@ -1,3 +1,4 @@
+import FaceletTestSupport
 import Foundation
 import Testing
 

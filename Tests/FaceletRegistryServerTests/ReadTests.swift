@@ -1,6 +1,7 @@
 import FaceletPackage
 import FaceletRegistryServer
 import FaceletStore
+import FaceletTestSupport
 import Foundation
 import Testing
 

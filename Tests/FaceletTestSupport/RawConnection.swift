@@ -3,13 +3,15 @@ import Foundation
 import Glibc
 #endif
 
+/// Test support shared by the HTTP and registry server tests.
+///
 /// A raw TCP connection to 127.0.0.1, for requests URLSession would not send (malformed,
 /// stalled, lying about their length).
-final class RawConnection {
+public final class RawConnection {
     private let descriptor: Int32
 
     /// Connects; reads give up after `readTimeout` seconds.
-    init(port: UInt16, readTimeout: Int = 20) throws {
+    public init(port: UInt16, readTimeout: Int = 20) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw RawError.connect }
         var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
@@ -36,7 +38,7 @@ final class RawConnection {
 
     /// Sends bytes; false when the peer has gone.
     @discardableResult
-    func send(_ data: Data) -> Bool {
+    public func send(_ data: Data) -> Bool {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -50,10 +52,10 @@ final class RawConnection {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Data(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Data(text.utf8)) }
 
     /// Reads until the peer closes, `limit` bytes arrive, or the read times out.
-    func readToEnd(limit: Int = 1 << 20) -> (data: Data, closed: Bool) {
+    public func readToEnd(limit: Int = 1 << 20) -> (data: Data, closed: Bool) {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while data.count < limit {
@@ -66,7 +68,7 @@ final class RawConnection {
     }
 
     /// Reads until the end of a response head; its status code (nil if none came).
-    func readStatus() -> (status: Int?, head: String) {
+    public func readStatus() -> (status: Int?, head: String) {
         var data = Data()
         var byte: UInt8 = 0
         while data.count < 65536, recv(descriptor, &byte, 1, 0) == 1 {
@@ -82,7 +84,7 @@ final class RawConnection {
 
 extension RawConnection {
     /// Sends `request` and reads until the server closes: status, head and body.
-    func exchange(_ request: String) -> (status: Int?, head: String, body: Data) {
+    public func exchange(_ request: String) -> (status: Int?, head: String, body: Data) {
         send(request)
         let data = readToEnd().data
         let separator = Data("\r\n\r\n".utf8)
@@ -97,10 +99,10 @@ extension RawConnection {
 }
 
 /// Polls `condition` every 0.1 s, at most 100 times; whether it became true.
-func waitUntil(_ condition: () -> Bool) -> Bool {
+public func waitUntil(_ condition: () throws -> Bool) rethrows -> Bool {
     for _ in 0..<100 {
-        if condition() { return true }
+        if try condition() { return true }
         usleep(100_000)
     }
-    return condition()
+    return try condition()
 }
