@@ -239,10 +239,12 @@ extension FaceletCommandLine {
             "removed_blobs": .array(report.removedBlobs.map { .string($0.description) }),
             "removed_bytes": .integer(Int(report.removedBytes)),
             "removed_temp_files": .integer(report.removedTempFiles.count),
+            "removed_partial_files": .integer(report.removedPartialFiles.count),
             "kept_blobs": .integer(report.keptBlobs),
         ]) {
             ["removed \(report.removedBlobs.count) blobs (\(Format.bytes(report.removedBytes)))"
-                + ", \(report.removedTempFiles.count) temporary files; "
+                + ", \(report.removedTempFiles.count) temporary files, "
+                + "\(report.removedPartialFiles.count) abandoned partial downloads; "
                 + "kept \(report.keptBlobs) blobs"]
         }
     }

@@ -19,11 +19,16 @@ public struct PullOptions: Sendable {
     public var resume: Bool
     /// `policy.require_signature`: refuse a version no trusted key signed.
     public var requireSignature: Bool
+    /// Seconds to wait for another pull into the same store to finish before failing with
+    /// `store.busy` (pulls into one store take turns: `Store.lockForPull`).
+    public var lockTimeout: Double
 
-    /// Resume on, signatures not required.
-    public init(resume: Bool = true, requireSignature: Bool = false) {
+    /// Resume on, signatures not required, up to 10 minutes' wait for another pull.
+    public init(resume: Bool = true, requireSignature: Bool = false,
+                lockTimeout: Double = 600) {
         self.resume = resume
         self.requireSignature = requireSignature
+        self.lockTimeout = lockTimeout
     }
 }
 
@@ -70,11 +75,14 @@ public final class PullBackbone: Sendable, Equatable {
 
 /// Pulls versions from a registry into a local store (docs/remote.md, "Pulling").
 ///
-/// Resolves the reference in the remote's index, fetches and checks the version document
-/// (content digest, signature policy), pulls a missing backbone first, downloads only the
-/// blobs the store lacks into `<store>/partial/` (resuming earlier `.part` files), verifies
-/// each, and only then publishes the version in one store transaction. A failed pull leaves
-/// the catalogue unchanged.
+/// Holds the store's pull lock throughout, so pulls into one store take turns. Resolves the
+/// reference in the remote's index, fetches and checks the version document (content digest,
+/// signature policy, kind and version conflicts with the local store), pulls a missing
+/// backbone first, downloads only the blobs the store lacks into `<store>/partial/`
+/// (resuming earlier `.part` files, fetching a resumed blob that does not verify once more),
+/// verifies each, and only then publishes the version in one store transaction. A failed
+/// pull leaves the catalogue unchanged, except for a bank's backbone already pulled
+/// (docs/remote.md).
 ///
 ///     let client = try RegistryClient(location: RemoteLocation(parsing: url))
 ///     let result = try Puller(store: store, client: client).pull(Reference(parsing: "smile"))
@@ -97,8 +105,14 @@ public final class Puller {
 
     /// Pulls `reference` (`NAME` for the remote's `latest`, `NAME:VERSION`, `NAME@TAG`).
     /// - Throws: `RemoteError` (`remote.*`) or `StoreError` (the policy's `remote.unsigned`,
-    ///   `remote.bad_signature`; the local publish's own refusals).
+    ///   `remote.bad_signature`; `store.busy` when another pull holds the store past
+    ///   `PullOptions.lockTimeout`; the local publish's own refusals, such as
+    ///   `store.kind_conflict` and `store.version_conflict`, before anything is downloaded).
     public func pull(_ reference: Reference) throws -> PullResult {
+        // Held until the pull returns, on every path (ARC could otherwise end the value's
+        // lifetime at its last use).
+        let lock = try store.lockForPull(timeout: options.lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
         let index = try client.index()
         self.index = index
         let (entry, version) = try Self.resolve(reference, in: index, location: client.location)
@@ -154,7 +168,12 @@ public final class Puller {
             signatures: outcome.verified.map(\.keyID).sorted(),
             rejectedSignatures: outcome.rejected.map(\.record.keyID).sorted(), backbone: nil)
 
-        if try store.version(digest: digest) != nil {
+        // The local publish would refuse a kind or version conflict: refuse it now, before
+        // anything is downloaded or published (a bank's backbone is checked the same way when
+        // its own pull below starts, still before any download).
+        let present = try store.checkPublishable(name: document.name, version: document.version,
+                                                 kind: document.kind, digest: digest)
+        if present {
             try store.recordSignatures(outcome.verified, for: digest)
             result.alreadyPresent = true
             return result
@@ -238,9 +257,8 @@ public final class Puller {
         var staged: [Digest: String] = [:]
         for (digest, size) in needed.sorted(by: { $0.key < $1.key }) {
             let before = done
-            let (path, reused) = try client.download(
-                blob: digest, size: size, partialDirectory: partialDirectory,
-                resume: options.resume
+            let (path, reused) = try downloadBlob(
+                digest, size: size, into: partialDirectory, onRestart: { done = before }
             ) { [onEvent] count in
                 done += Int64(count)
                 onEvent?(.progress(reference: subject, done: done, total: total))
@@ -256,6 +274,15 @@ public final class Puller {
         for tensor in document.tensors {
             guard let path = files[tensor.digest] else { continue }
             let bytes = try Self.map(path)
+            // A file changed on disk since it was checked must not reach `PackageTensor`,
+            // whose sizes are preconditions.
+            guard Int64(bytes.count) == tensor.byteSize else {
+                if staged[tensor.digest] != nil { unlink(path) }
+                throw RemoteError(.io,
+                                  "\(path) changed size on disk during the pull (\(bytes.count) "
+                                      + "bytes, not \(tensor.byteSize)); run pull again",
+                                  digest: tensor.digest.description)
+            }
             // Every file here was hashed: downloads as their bytes arrived, local blobs by
             // `intact`; hashing them again would double the pull's CPU work.
             tensors.append(PackageTensor(name: tensor.name, dtype: tensor.dtype,
@@ -263,6 +290,29 @@ public final class Puller {
                                          verifiedSHA256: tensor.digest))
         }
         return (tensors, staged)
+    }
+
+    /// Downloads one blob into `partialDirectory`, resuming its `.part` (unless resume is
+    /// off). A resumed `.part` that does not verify (damaged on disk, or written by something
+    /// else) is deleted by then; the blob is fetched once more from its first byte, and only a
+    /// fresh download that mismatches is the remote's fault.
+    /// - Parameter onRestart: Called before the second download (to reset progress).
+    private func downloadBlob(_ digest: Digest, size: Int64, into partialDirectory: String,
+                              onRestart: () -> Void, onBytes: @escaping (Int) -> Void)
+        throws(RemoteError) -> (path: String, reused: Int64) {
+        let partPath = "\(partialDirectory)/\(digest.hex).part"
+        let resuming = options.resume && (PartialDownload.fileSize(partPath) ?? 0) > 0
+        do {
+            return try client.download(blob: digest, size: size,
+                                       partialDirectory: partialDirectory,
+                                       resume: options.resume, onBytes: onBytes)
+        } catch {
+            guard resuming, error.code == .blobMismatch else { throw error }
+            onRestart()
+            return try client.download(blob: digest, size: size,
+                                       partialDirectory: partialDirectory,
+                                       resume: options.resume, onBytes: onBytes)
+        }
     }
 
     /// The thumbnails, each fetched (they are small) and checked against its digest.

@@ -123,7 +123,10 @@ final class FileLock {
     private let fd: Int32
 
     /// Opens `path` (creating it) and takes the lock, polling up to `timeout` seconds.
-    init(path: String, mode: Mode, timeout: Double) throws(StoreError) {
+    /// - Parameter busyMessage: The `.busy` error's message when the timeout passes (the
+    ///   default names store.lock's holders: gc or publishes).
+    init(path: String, mode: Mode, timeout: Double,
+         busyMessage: String? = nil) throws(StoreError) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystem.ioError("open lock file", path: path) }
         let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | LOCK_NB
@@ -138,9 +141,9 @@ final class FileLock {
                 close(fd)
                 throw StoreError(
                     .busy,
-                    mode == .shared
+                    busyMessage ?? (mode == .shared
                         ? "a garbage collection is running on this store; try again later"
-                        : "publishes are in progress on this store; try gc again later",
+                        : "publishes are in progress on this store; try gc again later"),
                     path: path)
             }
             usleep(10_000)

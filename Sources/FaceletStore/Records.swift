@@ -156,6 +156,8 @@ public struct GCReport: Sendable, Equatable {
     public var removedBytes: Int64
     /// Stray staging files removed from `tmp/`, by file name.
     public var removedTempFiles: [String]
+    /// Files of abandoned pulls removed from `partial/` (older than a day), by file name.
+    public var removedPartialFiles: [String]
     /// How many referenced blobs were kept.
     public var keptBlobs: Int
 }

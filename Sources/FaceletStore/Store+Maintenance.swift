@@ -129,11 +129,13 @@ extension Store {
 
     // MARK: - Garbage collection
 
-    /// Removes blobs no version references and stray staging files from tmp/.
+    /// Removes blobs no version references, stray staging files from tmp/, and files in
+    /// partial/ last written more than a day ago (an abandoned pull's downloads).
     ///
     /// Takes store.lock exclusive, so it waits for (and then excludes) every publish in
     /// progress in any process: a publish's blobs are written and committed while it holds
-    /// the lock shared, so gc never sees them unreferenced.
+    /// the lock shared, so gc never sees them unreferenced. partial/ is cleaned only when
+    /// no pull holds pull.lock (gc does not wait for one).
     public func gc() throws(StoreError) -> GCReport {
         try locked { () throws(StoreError) in
             let fileLock = try FileLock(path: lockFilePath, mode: .exclusive,
@@ -162,15 +164,42 @@ extension Store {
                 try FileSystem.removeFile("\(tempDirectory)/\(name)")
                 removedTemp.append(name)
             }
+            let removedPartial = try removeStalePartialFiles()
             try database.transaction(.immediate) { () throws(StoreError) in
                 try audit(.gc, "store", ["removed_blobs": String(removed.count),
                                          "removed_bytes": String(removedBytes),
                                          "removed_temp_files": String(removedTemp.count),
+                                         "removed_partial_files": String(removedPartial.count),
                                          "kept_blobs": String(kept)])
             }
             return GCReport(removedBlobs: removed.sorted(), removedBytes: removedBytes,
-                            removedTempFiles: removedTemp, keptBlobs: kept)
+                            removedTempFiles: removedTemp, removedPartialFiles: removedPartial,
+                            keptBlobs: kept)
         }
+    }
+
+    /// How old (by modification time, in seconds) a file in partial/ must be for gc to
+    /// remove it: a pull resumes within a day or is taken as abandoned.
+    static let partialMaxAge: Double = 24 * 60 * 60
+
+    /// Removes the files in partial/ older than `partialMaxAge`, unless a pull is running.
+    private func removeStalePartialFiles() throws(StoreError) -> [String] {
+        guard FileSystem.exists(partialPath),
+              let pullLock = try? FileLock(path: pullLockPath, mode: .exclusive, timeout: 0)
+        else { return [] }
+        defer { withExtendedLifetime(pullLock) {} }
+        let cutoff = Date().addingTimeInterval(-Self.partialMaxAge)
+        var removed: [String] = []
+        for name in FileSystem.list(partialPath) {
+            let path = "\(partialPath)/\(name)"
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular,
+                  let modified = attributes?[.modificationDate] as? Date, modified < cutoff
+            else { continue }
+            try FileSystem.removeFile(path)
+            removed.append(name)
+        }
+        return removed
     }
 
     // MARK: - Internals

@@ -102,24 +102,32 @@ extension Store {
     /// published under its name and version.
     private func checkConflicts(_ package: Package) throws(StoreError) -> Bool {
         let manifest = package.manifest
+        return try checkConflicts(name: manifest.name, version: manifest.version,
+                                  kind: manifest.kind, digest: package.contentDigest)
+    }
+
+    /// `checkConflicts(_:)` for a version known by its name, version, kind and content digest
+    /// (call with the connection lock held).
+    func checkConflicts(name: String, version: String, kind: PackageKind,
+                        digest: Digest) throws(StoreError) -> Bool {
         let kindText = try database.firstRow(
-            "SELECT kind FROM packages WHERE name = ?", [.text(manifest.name)]) { $0.text(0) }
-        if let kindText, kindText != manifest.kind.rawValue {
+            "SELECT kind FROM packages WHERE name = ?", [.text(name)]) { $0.text(0) }
+        if let kindText, kindText != kind.rawValue {
             throw StoreError(.kindConflict,
-                             "\(manifest.name) is already a \(kindText) in the store; a "
-                                 + "\(manifest.kind.rawValue) needs another name")
+                             "\(name) is already a \(kindText) in the store; a "
+                                 + "\(kind.rawValue) needs another name")
         }
         let existing = try database.firstRow(
             "SELECT v.content_digest FROM versions v JOIN packages p ON p.id = v.package_id "
                 + "WHERE p.name = ? AND v.version = ?",
-            [.text(manifest.name), .text(manifest.version)]) { $0.text(0) }
+            [.text(name), .text(version)]) { $0.text(0) }
         guard let existing else { return false }
-        guard existing == package.contentDigest.description else {
+        guard existing == digest.description else {
             throw StoreError(.versionConflict,
-                             "\(manifest.name):\(manifest.version) is already published with "
+                             "\(name):\(version) is already published with "
                                  + "different content (\(existing)); versions are immutable, "
                                  + "publish under a new version",
-                             digest: package.contentDigest.description)
+                             digest: digest.description)
         }
         return true
     }

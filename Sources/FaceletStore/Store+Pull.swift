@@ -6,11 +6,34 @@ extension Store {
 
     /// `<store>/partial/`: downloads in progress (`<hex>.part` and its `<hex>.json` record),
     /// on the store's file system so a verified `.part` can be renamed into `blobs/`. Made if
-    /// missing. gc does not touch it.
+    /// missing. Only a pull holding `lockForPull` writes there.
     public func partialDirectory() throws(StoreError) -> String {
-        let path = directory.appendingPathComponent("partial").path
+        let path = partialPath
         if !FileSystem.exists(path) { try FileSystem.makeDirectory(path) }
         return path
+    }
+
+    /// Takes `<store>/pull.lock` exclusive, so one pull at a time writes `partial/` (two
+    /// pulls appending to the same `.part` would interleave their bytes). Held until the
+    /// returned value is released; the kernel drops it if the process dies.
+    /// - Parameter timeout: Seconds to wait for another pull to finish.
+    /// - Throws: `StoreError` `.busy` when another pull holds it past `timeout`, `.io`.
+    public func lockForPull(timeout: Double) throws(StoreError) -> PullLock {
+        let lock = try FileLock(
+            path: pullLockPath, mode: .exclusive, timeout: timeout,
+            busyMessage: "another pull into this store is still running after "
+                + "\(Int(timeout)) s; try again when it has finished")
+        return PullLock(lock)
+    }
+
+    /// Throws the refusal `publish` would give version `name:version` of `kind` with content
+    /// `digest` (`.kindConflict`, `.versionConflict`), before any of it is downloaded.
+    /// - Returns: True when exactly this content is already published under that name.
+    public func checkPublishable(name: String, version: String, kind: PackageKind,
+                                 digest: Digest) throws(StoreError) -> Bool {
+        try locked { () throws(StoreError) in
+            try checkConflicts(name: name, version: version, kind: kind, digest: digest)
+        }
     }
 
     /// The stored version whose content digest is `digest`, or nil when there is none.
@@ -39,5 +62,14 @@ extension Store {
         signatures: [SignatureRecord] = [], stagedFiles: [Digest: String]
     ) throws(StoreError) -> PublishOutcome {
         try publish(package, thumbnails: thumbnails, signatures: signatures, staged: stagedFiles)
+    }
+}
+
+/// The exclusive lock of a pull on a store (`Store.lockForPull`), held while the value lives.
+public final class PullLock {
+    private let lock: FileLock
+
+    init(_ lock: FileLock) {
+        self.lock = lock
     }
 }

@@ -9,6 +9,8 @@ import Foundation
 ///     <dir>/store.lock              flock'd: publishes shared, gc exclusive
 ///     <dir>/blobs/sha256/ab/ab…     immutable files named by the SHA-256 of their bytes
 ///     <dir>/tmp/                    staging for blobs being written
+///     <dir>/partial/                a pull's downloads (`<hex>.part`, `<hex>.json`)
+///     <dir>/pull.lock               flock'd exclusive by a pull
 ///
 /// Thread safety: a `Store` holds one SQLite connection and serialises every call behind an
 /// internal lock, so one value may be shared between threads (calls run one at a time). For
@@ -154,6 +156,8 @@ public final class Store: @unchecked Sendable {
     var blobRoot: String { directory.appendingPathComponent("blobs/sha256").path }
     var tempDirectory: String { directory.appendingPathComponent("tmp").path }
     var lockFilePath: String { directory.appendingPathComponent("store.lock").path }
+    var partialPath: String { directory.appendingPathComponent("partial").path }
+    var pullLockPath: String { directory.appendingPathComponent("pull.lock").path }
 
     /// `blobs/sha256/<first 2 hex>/<64 hex>`.
     func blobPath(_ digest: Digest) -> String {

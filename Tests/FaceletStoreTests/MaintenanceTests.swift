@@ -153,6 +153,44 @@ import Testing
 
     // MARK: - Garbage collection
 
+    /// Writes `name` in partial/, last modified `age` seconds ago.
+    private func partialFile(_ store: Store, _ name: String, age: Double) throws -> String {
+        let path = "\(try store.partialDirectory())/\(name)"
+        try Data("bytes".utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: path)
+        return path
+    }
+
+    @Test func gcRemovesPartialFilesOlderThanADay() throws {
+        try seeded { store, _, _, _ in
+            let day = Store.partialMaxAge
+            let stale = try partialFile(store, "aa.part", age: day + 3600)
+            let staleRecord = try partialFile(store, "aa.json", age: day + 60)
+            let fresh = try partialFile(store, "bb.part", age: day - 3600)
+
+            let report = try store.gc()
+            #expect(report.removedPartialFiles == ["aa.json", "aa.part"])
+            #expect(!FileManager.default.fileExists(atPath: stale))
+            #expect(!FileManager.default.fileExists(atPath: staleRecord))
+            #expect(FileManager.default.fileExists(atPath: fresh))
+            #expect(try store.verify().isClean)
+        }
+    }
+
+    @Test func gcLeavesPartialAloneWhileAPullRuns() throws {
+        try seeded { store, directory, _, _ in
+            let stale = try partialFile(store, "aa.part", age: Store.partialMaxAge * 2)
+            let puller = try Store.open(at: directory)
+            let pullLock = try puller.lockForPull(timeout: 1)
+            defer { withExtendedLifetime(pullLock) {} }
+
+            let report = try store.gc()
+            #expect(report.removedPartialFiles == [])
+            #expect(FileManager.default.fileExists(atPath: stale))
+        }
+    }
+
     @Test func gcRemovesOrphansAndStrayStagingFilesOnly() throws {
         try seeded { store, directory, backbone, bank in
             let orphanBytes = Data("orphan".utf8)
