@@ -72,6 +72,10 @@ final class CLIFixture {
     func run(_ args: [String]) -> RunResult {
         let io = CommandIO.capturing(environment: ["HOME": folder.path],
                                      workingDirectory: folder.path)
+        // `bench --threads` sets the process-wide engine thread count while it runs.
+        let changesThreadCount = args.first == "bench"
+        if changesThreadCount { EngineThreadCount.lock.lock() }
+        defer { if changesThreadCount { EngineThreadCount.lock.unlock() } }
         let status = FaceletCommandLine.run(["--store", store] + args, io: io)
         return RunResult(status: status, stdout: io.standardOutput, stderr: io.standardError)
     }
@@ -116,4 +120,13 @@ final class CLIFixture {
         }
         return (be32(16), be32(20))
     }
+}
+
+/// Serialises, across suites, the tests that change the process-wide engine thread count
+/// (`serve-runtime` and `bench` set `ComputeThreads` while they run) with those that compare
+/// the bits of two separate runs. The engine's work split depends on that count, so a count
+/// changed by one test while another runs could change the other's last bits (seen: an edit
+/// at λ = 0 one bit-pattern away from the reconstruction while serve-runtime ran beside it).
+enum EngineThreadCount {
+    static let lock = NSLock()
 }

@@ -92,6 +92,8 @@ private final class BackgroundRun: @unchecked Sendable {
 /// thread count), so its runs do not overlap.
 @Suite(.serialized) struct ServeRuntimeCommandTests {
     @Test func servesHealthzOnAnEphemeralPortAndStopsOnInterrupt() throws {
+        EngineThreadCount.lock.lock()
+        defer { EngineThreadCount.lock.unlock() }
         let fixture = try CLIFixture()
         _ = try fixture.storeWithOriginalRelease()
         let io = CommandIO.capturing(environment: ["HOME": fixture.folder.path],
@@ -137,6 +139,8 @@ private final class BackgroundRun: @unchecked Sendable {
     }
 
     @Test func jsonModePrintsTheServingObject() throws {
+        EngineThreadCount.lock.lock()
+        defer { EngineThreadCount.lock.unlock() }
         let fixture = try CLIFixture()
         _ = try fixture.storeWithOriginalRelease()
         let io = CommandIO.capturing(environment: ["HOME": fixture.folder.path],
@@ -157,6 +161,8 @@ private final class BackgroundRun: @unchecked Sendable {
     }
 
     @Test func argumentErrors() throws {
+        EngineThreadCount.lock.lock()
+        defer { EngineThreadCount.lock.unlock() }
         let fixture = try CLIFixture()
         _ = try fixture.storeWithOriginalRelease()
         let noFollow = fixture.run("serve-runtime", "--listen", "127.0.0.1:0")

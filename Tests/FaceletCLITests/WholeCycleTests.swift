@@ -6,6 +6,9 @@ import Testing
 /// bank, list/show/diff them, apply at λ = 0, 0.5 and 1, audit, export, verify, rm, gc.
 @Suite struct WholeCycleTests {
     @Test func wholeCycleOnARealPhotograph() throws {
+        // It compares an edit at λ = 0 with a separate reconstruction, bit for bit.
+        EngineThreadCount.lock.lock()
+        defer { EngineThreadCount.lock.unlock() }
         let fixture = try CLIFixture()
         let config = CLIFixture.configPath
         let photo = CLIFixture.hopperJPEG
