@@ -11,7 +11,10 @@ import Foundation
 /// differently from its single-threaded one (their results differ in the last bits for some
 /// shapes, e.g. an inner dimension of 900), and lowering the process-wide count for one
 /// convolution changed the result of another running at the same time. So one input gives the
-/// same bits whatever else the process is running.
+/// same bits whatever else the process is running, as long as the count itself stays put.
+// TODO: make the splits independent of the count (fixed-size parts claimed by any number of
+// threads), so that `serve-runtime`'s `set(1)` cannot change the last bits of an edit running
+// beside it in the same process (the CLI tests serialise such tests with a lock meanwhile).
 public enum ComputeThreads {
     /// The count last set; starts at OpenBLAS's count at start-up (`OPENBLAS_NUM_THREADS`, or
     /// the number of cores).
