@@ -1,69 +1,14 @@
 import FaceletPackage
 import FaceletRemote
 import FaceletStore
+import FaceletTestSupport
 import Foundation
 import Testing
 
-/// Small deterministic packages (the same shapes as the store tests' fixtures) and temporary
-/// stores for the client tests.
-enum Fixtures {
-    /// A tiny VGG-19 (channels 1/2/4/8): relu3_1 has 4 channels, relu4_1 has 8.
-    static let architecture = Architecture.vgg19(width: 1.0 / 64)
+/// The shared package fixtures, under the name the client tests use.
+typealias Fixtures = PackageFixtures
 
-    /// Distinct, exactly representable values for each seed.
-    static func values(count: Int, seed: Int) -> [Float] {
-        (0..<count).map { Float(seed * 4096 + $0) / 1024 }
-    }
-
-    /// A backbone with every tensor the architecture expects.
-    static func backbone(name: String = "vgg19-tiny", version: String = "1",
-                         seed: Int = 0) throws -> Package {
-        let manifest = Manifest(kind: .backbone, name: name, version: version,
-                                description: "A 1/64-width VGG-19 for tests.",
-                                architecture: architecture, provenance: ["method": "random"])
-        let tensors = architecture.expectedTensors().sorted { $0.key < $1.key }.enumerated()
-            .map { offset, entry in
-                PackageTensor.float32(name: entry.key, shape: entry.value,
-                                      values: values(count: entry.value.reduce(1, *),
-                                                     seed: 10_000 + seed * 1000 + offset))
-            }
-        return try PackageWriter.encode(manifest, tensors: tensors).package
-    }
-
-    /// A bank on relu3_1 and relu4_1. Tensors named in `changed` get other values, so two
-    /// banks differ in exactly those tensors.
-    static func bank(name: String = "beard", version: String = "1", backbone: Digest,
-                     changed: Set<String> = [], variant: Int = 1) throws -> Package {
-        let manifest = Manifest(kind: .bank, name: name, version: version,
-                                description: "Adds a beard.", backbone: backbone,
-                                levels: ["relu3_1", "relu4_1"],
-                                bank: BankDescription(padding: [.reflect, .zero, .reflect]),
-                                provenance: ["method": "facelet"])
-        let channels = ["relu3_1": 4, "relu4_1": 8]
-        var tensors: [PackageTensor] = []
-        var seed = 0
-        for level in ["relu3_1", "relu4_1"] {
-            let c = channels[level] ?? 0
-            for index in 0..<3 {
-                for suffix in ["weight", "bias"] {
-                    let tensorName = "\(level).\(index).\(suffix)"
-                    seed += 1
-                    let shape = suffix == "weight" ? [c, c, 3, 3] : [c]
-                    let tensorSeed = changed.contains(tensorName) ? seed + 100 * variant : seed
-                    tensors.append(.float32(name: tensorName, shape: shape,
-                                            values: values(count: shape.reduce(1, *),
-                                                           seed: tensorSeed)))
-                }
-            }
-        }
-        return try PackageWriter.encode(manifest, tensors: tensors).package
-    }
-
-    /// Bytes that pass the store's PNG check (the signature plus a body).
-    static func png(_ marker: String) -> Data {
-        Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) + Data(marker.utf8)
-    }
-
+extension PackageFixtures {
     /// A thumbnail of `bank` at relu3_1.
     static func thumbnail(_ marker: String) -> ThumbnailInput {
         ThumbnailInput(reference: "face01", level: "relu3_1", png: png(marker),
