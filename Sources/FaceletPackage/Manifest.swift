@@ -217,8 +217,9 @@ enum TensorName {
 }
 
 /// Turns a `DecodingError` into a short sentence naming the JSON path.
-enum DecodingProblem {
-    static func describe(_ error: DecodingError) -> String {
+public enum DecodingProblem {
+    /// `missing .a.b`, `wrong type at .a[2]`, `bad value at .x: …`.
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ keys: [any CodingKey]) -> String {
             let text = keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
             return text.isEmpty ? "(top level)" : text

@@ -160,7 +160,7 @@ public struct PackageTensor: Sendable, Equatable {
     }
 
     /// The product of `shape`, or nil when a dimension is negative or the product overflows.
-    static func elementCount(_ shape: [Int]) -> Int? {
+    public static func elementCount(_ shape: [Int]) -> Int? {
         var count = 1
         for dim in shape {
             guard dim >= 0 else { return nil }
@@ -169,5 +169,13 @@ public struct PackageTensor: Sendable, Equatable {
             count = product
         }
         return count
+    }
+
+    /// The bytes a tensor of `shape` and `dtype` holds, or nil when a dimension is negative
+    /// or the size overflows.
+    public static func byteCount(shape: [Int], dtype: DType) -> Int? {
+        guard let count = elementCount(shape) else { return nil }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+        return overflow ? nil : bytes
     }
 }

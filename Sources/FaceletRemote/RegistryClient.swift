@@ -151,21 +151,9 @@ public final class RegistryClient {
                              alreadyPresent: answer.alreadyPresent)
     }
 
-    /// A decoding error as a short phrase.
+    /// A decoding error as a short phrase naming the JSON path (`DecodingProblem`).
     static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
-        func path(_ keys: [any CodingKey]) -> String {
-            let text = keys.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
-            return text.isEmpty ? "(top level)" : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing \(path(context.codingPath + [key]))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "wrong type at \(path(context.codingPath))"
-        case .dataCorrupted(let context):
-            return "bad value at \(path(context.codingPath)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
+        return DecodingProblem.describe(error)
     }
 }

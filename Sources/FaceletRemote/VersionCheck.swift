@@ -40,7 +40,7 @@ enum VersionCheck {
             guard listed.updateValue(tensor.digest.hex, forKey: tensor.name) == nil else {
                 throw bad("lists tensor \(RemoteLocation.printable(tensor.name)) twice")
             }
-            guard let size = byteSize(shape: tensor.shape, dtype: tensor.dtype),
+            guard let size = PackageTensor.byteCount(shape: tensor.shape, dtype: tensor.dtype),
                   Int64(size) == tensor.byteSize else {
                 throw bad("gives tensor \(RemoteLocation.printable(tensor.name)) "
                           + "\(tensor.byteSize) bytes, which its shape \(tensor.shape) of "
@@ -61,17 +61,5 @@ enum VersionCheck {
                                   + "\(recomputed); the remote holds altered data (nothing was "
                                   + "downloaded)", url: url, digest: digest.description)
         }
-    }
-
-    /// The bytes `shape` of `dtype` needs, or nil on a negative dimension or overflow.
-    static func byteSize(shape: [Int], dtype: DType) -> Int? {
-        var count = dtype.size
-        for dim in shape {
-            guard dim >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-            guard !overflow else { return nil }
-            count = product
-        }
-        return count
     }
 }

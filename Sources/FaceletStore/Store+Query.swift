@@ -325,9 +325,7 @@ extension Store {
         var packageTensors: [PackageTensor] = []
         for tensor in tensors {
             let bytes = try readBlob(tensor.digest)
-            let count = PackageTensor.elementCountChecked(tensor.shape)
-                .flatMap { $0.multipliedReportingOverflow(by: tensor.dtype.size).overflow
-                    ? nil : $0 * tensor.dtype.size }
+            let count = PackageTensor.byteCount(shape: tensor.shape, dtype: tensor.dtype)
             guard count == bytes.count else {
                 throw StoreError(.integrity,
                                  "blob of \(record.reference) tensor \(tensor.name) has "
@@ -351,19 +349,5 @@ extension Store {
                              digest: record.digest.description)
         }
         return encoded
-    }
-}
-
-extension PackageTensor {
-    /// The product of `shape`, or nil on a negative dimension or overflow.
-    static func elementCountChecked(_ shape: [Int]) -> Int? {
-        var count = 1
-        for dim in shape {
-            guard dim >= 0 else { return nil }
-            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-            guard !overflow else { return nil }
-            count = product
-        }
-        return count
     }
 }

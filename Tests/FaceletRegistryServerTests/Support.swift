@@ -2,6 +2,7 @@ import FaceletHTTP
 import FaceletPackage
 import FaceletRegistryServer
 import FaceletStore
+import FaceletTestSupport
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -12,26 +13,11 @@ import Glibc
 
 /// Small deterministic packages (a 1/64-width VGG-19 and banks on it).
 enum Packages {
-    static let architecture = Architecture.vgg19(width: 1.0 / 64)
-
-    /// Distinct, exactly representable values for each seed.
-    static func values(count: Int, seed: Int) -> [Float] {
-        (0..<count).map { Float(seed * 4096 + $0) / 1024 }
-    }
-
-    /// A backbone with every tensor the architecture expects; `(package, file bytes)`.
+    /// `PackageFixtures.backbone` with its file bytes; `(package, file bytes)`.
     static func backbone(name: String = "vgg19-tiny", version: String = "1",
                          seed: Int = 0) throws -> (package: Package, file: Data) {
-        let manifest = Manifest(kind: .backbone, name: name, version: version,
-                                description: "A 1/64-width VGG-19 for tests.",
-                                architecture: architecture, provenance: ["method": "random"])
-        let tensors = architecture.expectedTensors().sorted { $0.key < $1.key }.enumerated()
-            .map { offset, entry in
-                PackageTensor.float32(name: entry.key, shape: entry.value,
-                                      values: values(count: entry.value.reduce(1, *),
-                                                     seed: 10_000 + seed * 1000 + offset))
-            }
-        let encoded = try PackageWriter.encode(manifest, tensors: tensors)
+        let encoded = try PackageFixtures.encodedBackbone(name: name, version: version,
+                                                          seed: seed)
         return (encoded.package, encoded.data)
     }
 
@@ -51,8 +37,9 @@ enum Packages {
                     index += 1
                     let shape = part == "weight" ? [channels, channels, 3, 3] : [channels]
                     tensors.append(.float32(name: "\(level).\(layer).\(part)", shape: shape,
-                                            values: values(count: shape.reduce(1, *),
-                                                           seed: seed * 100 + index)))
+                                            values: PackageFixtures.values(
+                                                count: shape.reduce(1, *),
+                                                seed: seed * 100 + index)))
                 }
             }
         }

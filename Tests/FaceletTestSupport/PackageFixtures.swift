@@ -14,7 +14,13 @@ public enum PackageFixtures {
 
     /// A backbone with every tensor the architecture expects.
     public static func backbone(name: String = "vgg19-tiny", version: String = "1",
-                         seed: Int = 0) throws -> Package {
+                                seed: Int = 0) throws -> Package {
+        try encodedBackbone(name: name, version: version, seed: seed).package
+    }
+
+    /// The same backbone with its package file's bytes.
+    public static func encodedBackbone(name: String = "vgg19-tiny", version: String = "1",
+                                       seed: Int = 0) throws -> (package: Package, data: Data) {
         let manifest = Manifest(kind: .backbone, name: name, version: version,
                                 description: "A 1/64-width VGG-19 for tests.",
                                 architecture: architecture, provenance: ["method": "random"])
@@ -24,7 +30,8 @@ public enum PackageFixtures {
                                       values: values(count: entry.value.reduce(1, *),
                                                      seed: 10_000 + seed * 1000 + offset))
             }
-        return try PackageWriter.encode(manifest, tensors: tensors).package
+        let encoded = try PackageWriter.encode(manifest, tensors: tensors)
+        return (encoded.package, encoded.data)
     }
 
     /// The names of a bank's six tensors at `level`.
@@ -35,7 +42,7 @@ public enum PackageFixtures {
     /// A bank on relu3_1 (4 channels) and relu4_1 (8 channels). Tensors named in `changed`
     /// get different values, so two banks differ in exactly those tensors.
     public static func bank(name: String = "beard", version: String = "1", backbone: Digest,
-                     changed: Set<String> = [], variant: Int = 1) throws -> Package {
+                            changed: Set<String> = [], variant: Int = 1) throws -> Package {
         let manifest = Manifest(kind: .bank, name: name, version: version,
                                 description: "Adds a beard.", backbone: backbone,
                                 levels: ["relu3_1", "relu4_1"],
