@@ -13,12 +13,22 @@ extension FaceletCommandLine {
                            help: "the backbone: a store reference or a package file"),
                 OptionSpec("photos", value: "DIR", help: "the photos (at least 2)"),
                 OptionSpec("transform", value: "T",
-                           help: "warm-grade (global, default) or bright-patch (local)"),
+                           help: "warm-grade (global, default), shadow-lift (local, where the "
+                               + "photo is dark) or bright-patch (local, a fixed ellipse)"),
                 OptionSpec("held-out", value: "N", help: "photos held out for evaluation (1)"),
+                OptionSpec("eval-crops", value: "N",
+                           help: "evaluation crops per held-out photo (8)"),
                 OptionSpec("samples", value: "N", help: "training crops per set (256)"),
+                OptionSpec("crop", value: "PX", help: "side of the square training crops (64)"),
                 OptionSpec("k", value: "K", help: "K of Eq. 6 (100)"),
+                OptionSpec("neighbour-grid", value: "G",
+                           help: "find Eq. 6's neighbours on features pooled to G x G cells "
+                               + "per level (1 = spatial means, the default)"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs for facelet (30)"),
+                OptionSpec("levels", value: "LIST", help: "levels the effects act on (default all)"),
                 OptionSpec("seed", value: "S", help: "random seed (1)"),
+                OptionSpec("paired", help: "Y = T of the very crops of X (default: T of other "
+                               + "crops of the same photos, unpaired)"),
             ],
             discussion: """
                 X = crops of the training photos, Y = T(X) for a fixed photo transform T. Each \
@@ -39,20 +49,32 @@ extension FaceletCommandLine {
         var options = EffectBenchmarkOptions()
         options.heldOut = try Training.count(arguments.value("held-out"), "--held-out")
             ?? options.heldOut
+        options.samplesPerHeldOutPhoto = try Training.count(arguments.value("eval-crops"),
+                                                            "--eval-crops")
+            ?? options.samplesPerHeldOutPhoto
         options.training.samplesPerSet = try Training.count(arguments.value("samples"),
                                                             "--samples")
             ?? options.training.samplesPerSet
         options.training.k = try Training.count(arguments.value("k"), "--k") ?? options.training.k
+        options.training.crop.size = try Training.count(arguments.value("crop"), "--crop")
+            ?? options.training.crop.size
+        options.training.neighbourGrid = try Training.count(arguments.value("neighbour-grid"),
+                                                            "--neighbour-grid")
+            ?? options.training.neighbourGrid
         options.training.training.epochs = try Training.count(arguments.value("epochs"),
                                                               "--epochs")
             ?? options.training.training.epochs
         options.training.training.seed = try Generate.seed(arguments.value("seed"))
+        options.training.pairedCrops = arguments.flag("paired")
         try options.training.validate()
 
         let progress = Progress(io: context.io, label: "bench-effect")
         defer { progress.finish() }
         let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
                                                                       context: context))
+        if let levels = arguments.value("levels") {
+            options.training.levels = try Generate.levels(levels, backbone: backbone)
+        }
         let photos = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
                                        warn: { context.note($0) })
         let result = try EffectBenchmark.run(
@@ -69,24 +91,38 @@ extension FaceletCommandLine {
         let json = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(result))
         context.emit(json) {
             var table = TextTable()
-            table.add("method", "closure at λ=1", "best λ", "best closure", "region share",
-                      "final loss", "seconds")
+            table.add("method", "closure at λ=1", "best λ", "best closure", "feature closure",
+                      "region share", "final loss", "seconds")
             for method in result.methods {
                 table.add(method.method.rawValue, Format.number(method.closure, digits: 3),
                           Format.number(method.bestStrength),
                           Format.number(method.bestClosure, digits: 3),
+                          Format.number(method.featureClosure, digits: 3),
                           method.regionShare.map { Format.number($0, digits: 3) } ?? "-",
                           method.finalLoss.map { Format.number($0) } ?? "-",
                           Format.number(method.seconds, digits: 3))
             }
-            return ["\(result.transform) (\(result.kind.rawValue)): \(result.trainingPhotos) "
+            var lines = ["\(result.transform) (\(result.kind.rawValue)): \(result.trainingPhotos) "
                 + "training / \(result.heldOutPhotos) held-out photos, "
                 + "\(result.evaluationSamples) evaluation crops of \(result.cropSize) px, "
-                + "K \(result.k), transform RMS \(Format.number(result.transformRMS, digits: 3))"]
-                + table.lines
-                + ["reconstruction PSNR: edit path at λ = 0 "
-                    + "\(Format.number(result.reconstruction.editPathPSNR, digits: 3)) dB, "
-                    + "decoder \(Format.number(result.reconstruction.decoderPSNR, digits: 3)) dB"]
+                + "\(result.trainingSamples) crops per set (\(result.paired ? "paired" : "unpaired")), "
+                + "K \(result.k), levels \(result.levels.joined(separator: ",")), "
+                + "transform RMS \(Format.number(result.transformRMS, digits: 3))"]
+            if let found = result.ownEditFound {
+                lines.append("Eq. 6 found each crop's own edit as its nearest neighbour in Y for "
+                    + Format.number(100 * found, digits: 3) + " % of X")
+            }
+            lines += table.lines
+            lines.append("oracle (exact feature change at these levels): closure "
+                + Format.number(result.oracleClosure, digits: 3)
+                + (result.oracleRegionShare.map { ", region share " + Format.number($0, digits: 3) }
+                    ?? "")
+                + (result.regionArea.map { "; the region covers " + Format.number($0, digits: 3)
+                    + " of a crop" } ?? ""))
+            lines.append("reconstruction PSNR: edit path at λ = 0 "
+                + "\(Format.number(result.reconstruction.editPathPSNR, digits: 3)) dB, "
+                + "decoder alone \(Format.number(result.reconstruction.decoderPSNR, digits: 3)) dB")
+            return lines
         }
     }
 }

@@ -16,7 +16,13 @@ extension FaceletCommandLine {
                 OptionSpec("target", value: "DIR", help: "photos with the effect (set Y)"),
                 OptionSpec("method", value: "M", help: "facelet (default) or global-mean"),
                 OptionSpec("k", value: "K", help: "K nearest target samples of Eq. 6 (100)"),
+                OptionSpec("neighbour-grid", value: "G",
+                           help: "find Eq. 6's neighbours on features pooled to G x G cells "
+                               + "per level (1 = spatial means, the default)"),
                 OptionSpec("samples", value: "N", help: "training crops per set (256)"),
+                OptionSpec("crop", value: "PX", help: "side of the square training crops (64)"),
+                OptionSpec("paired", help: "the target folder holds the source photos after the "
+                               + "effect (same names and sizes): cut Y's crops where X's are"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
                 OptionSpec("seed", value: "S", help: "random seed for crops and weights (1)"),
                 OptionSpec("levels", value: "LIST", help: "levels to act on (default all)"),
@@ -48,6 +54,8 @@ extension FaceletCommandLine {
                 OptionSpec("edit-pairs", value: "MU",
                            help: "weight of the paired-edit term that teaches the decoder how "
                                + "feature shifts look in pixels (0 = off)"),
+                OptionSpec("omega", value: "W",
+                           help: "ω, the weight of Eq. 4's feature loss (0.1; 0 skips it)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file"),
@@ -81,6 +89,12 @@ extension FaceletCommandLine {
             configuration.method = method
         }
         configuration.k = try Training.count(arguments.value("k"), "--k") ?? configuration.k
+        configuration.crop.size = try Training.count(arguments.value("crop"), "--crop")
+            ?? configuration.crop.size
+        configuration.neighbourGrid = try Training.count(arguments.value("neighbour-grid"),
+                                                         "--neighbour-grid")
+            ?? configuration.neighbourGrid
+        configuration.pairedCrops = arguments.flag("paired")
         configuration.samplesPerSet = try Training.count(arguments.value("samples"), "--samples")
             ?? configuration.samplesPerSet
         configuration.training.epochs = try Training.count(arguments.value("epochs"), "--epochs")
@@ -158,6 +172,8 @@ extension FaceletCommandLine {
             arguments.value("final-lr"), "--final-lr") ?? options.finalLearningRateFraction
         options.editPairWeight = try Training.fraction(arguments.value("edit-pairs"),
                                                        "--edit-pairs") ?? options.editPairWeight
+        options.featureWeight = try Training.fraction(arguments.value("omega"), "--omega")
+            ?? options.featureWeight
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
 

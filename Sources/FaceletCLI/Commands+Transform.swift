@@ -11,8 +11,9 @@ extension FaceletCommandLine {
             options: [
                 OptionSpec("photos", value: "DIR", help: "the photos x (PNG or JPEG)"),
                 OptionSpec("transform", value: "T",
-                           help: "warm-grade (global colour grade, default) or bright-patch "
-                               + "(a local change in one region)"),
+                           help: "warm-grade (global colour grade, default), shadow-lift (a "
+                               + "local change where the photo is dark) or bright-patch (a "
+                               + "fixed ellipse)"),
                 OptionSpec("output", short: "o", value: "DIR",
                            help: "the folder to write T(x) into, as PNG (created if missing)"),
             ],
@@ -83,8 +84,10 @@ enum Transforms {
         switch text {
         case "warm-grade": return .warmGrade
         case "bright-patch": return .brightPatch
+        case "shadow-lift": return .shadowLift
         default:
-            throw CLIError.usage("--transform must be warm-grade or bright-patch, got '\(text)'")
+            throw CLIError.usage("--transform must be warm-grade, shadow-lift or bright-patch, "
+                                 + "got '\(text)'")
         }
     }
 }

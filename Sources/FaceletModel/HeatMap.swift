@@ -51,11 +51,7 @@ public struct HeatMap: Sendable {
                               values: map.data)
             levels.append(level)
 
-            let resized = Resample.resizePlane(level.values, width: level.width,
-                                               height: level.height,
-                                               toWidth: padding.paddedWidth,
-                                               toHeight: padding.paddedHeight)
-            let cropped = Self.crop(resized, padding: padding)
+            let cropped = Self.photoMap(level, padding: padding)
             let largest = cropped.max() ?? 0
             guard largest > 0 else { continue }
             for i in combined.indices { combined[i] += cropped[i] / largest }
@@ -85,6 +81,19 @@ public struct HeatMap: Sendable {
         levels.first { $0.name == name }
     }
 
+    /// One level's map at the photo's size (resized to the padded photo, cropped to the
+    /// photo), unnormalised; nil when the level is absent.
+    public func photoMap(level name: String) -> [Float]? {
+        level(name).map { Self.photoMap($0, padding: padding) }
+    }
+
+    private static func photoMap(_ level: Level, padding: InputPadding) -> [Float] {
+        let resized = Resample.resizePlane(level.values, width: level.width,
+                                           height: level.height, toWidth: padding.paddedWidth,
+                                           toHeight: padding.paddedHeight)
+        return crop(resized, padding: padding)
+    }
+
     /// Statistics of each level's map (over its whole padded grid; centroids in photo pixels).
     public func statistics() -> [HeatMapStatistics] {
         levels.map { level in
@@ -103,10 +112,7 @@ public struct HeatMap: Sendable {
                         opacity: Float = 0.6) -> RGBImage {
         precondition(photo.width == width && photo.height == height, "photo size differs")
         guard let level = level(name) else { preconditionFailure("no heat map level \(name)") }
-        let resized = Resample.resizePlane(level.values, width: level.width,
-                                           height: level.height, toWidth: padding.paddedWidth,
-                                           toHeight: padding.paddedHeight)
-        let cropped = Self.crop(resized, padding: padding)
+        let cropped = Self.photoMap(level, padding: padding)
         let largest = cropped.max() ?? 0
         let normalised = largest > 0 ? cropped.map { $0 / largest } : cropped
         return Overlay.blend(photo: photo, heat: normalised, planeWidth: width,

@@ -21,12 +21,20 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
     public var extractionBatch: Int
     /// Memory allowed for the pseudo-target accumulators, in bytes.
     public var memoryBudget: Int
+    /// Neighbours of Eq. 6 are found on features pooled to this g × g grid per level; 1 pools
+    /// each channel to its spatial mean (see `FeatureStore.neighbourKeys`).
+    public var neighbourGrid: Int
+    /// Whether Y holds X's photos after the effect (same names and sizes, in the same order),
+    /// so Y's crops are cut where X's are; otherwise they are drawn independently. Eq. 6 does
+    /// not use the pairing: it still finds each x's neighbours by search.
+    public var pairedCrops: Bool
 
     /// Makes a configuration; the defaults: facelet, K = 100, 256 crops of 64 px per set.
     public init(method: BankMethod = .facelet, k: Int = 100, samplesPerSet: Int = 256,
                 crop: CropOptions = CropOptions(), training: BankTrainingOptions = .init(),
                 levels: [String]? = nil, extractionBatch: Int = 8,
-                memoryBudget: Int = 256 << 20) {
+                memoryBudget: Int = 256 << 20, neighbourGrid: Int = 1,
+                pairedCrops: Bool = false) {
         self.method = method
         self.k = k
         self.samplesPerSet = samplesPerSet
@@ -35,6 +43,14 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
         self.levels = levels
         self.extractionBatch = extractionBatch
         self.memoryBudget = memoryBudget
+        self.neighbourGrid = neighbourGrid
+        self.pairedCrops = pairedCrops
+    }
+
+    /// The seed offsets of X's and Y's crops: equal when the crops are paired.
+    var cropSeeds: (source: UInt64, target: UInt64) {
+        let seed = training.seed
+        return (seed &+ 0x51, pairedCrops ? seed &+ 0x51 : seed &+ 0x7A)
     }
 
     /// Checks the ranges.
@@ -44,6 +60,9 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
         guard k >= 1 else { throw TrainingError(.invalidOption, "K must be at least 1") }
         guard samplesPerSet >= 1, samplesPerSet <= 1_000_000 else {
             throw TrainingError(.invalidOption, "Samples per set must lie in 1...1000000")
+        }
+        guard neighbourGrid >= 1, neighbourGrid <= 64 else {
+            throw TrainingError(.invalidOption, "The neighbour grid must lie in 1...64")
         }
         guard extractionBatch >= 1, memoryBudget >= 1 << 20 else {
             throw TrainingError(.invalidOption, "The extraction batch must be positive and "
@@ -137,10 +156,12 @@ public struct BankTrainingJob {
         log("encoding \(n) source samples")
         let x = try FeatureExtraction.extract(backbone: backbone, layout: layout, count: n,
                                               batchSize: configuration.extractionBatch,
+                                              neighbourGrid: configuration.neighbourGrid,
                                               directory: directory, sample: sourceSample)
         log("encoding \(n) target samples")
         let y = try FeatureExtraction.extract(backbone: backbone, layout: layout, count: n,
                                               batchSize: configuration.extractionBatch,
+                                              neighbourGrid: configuration.neighbourGrid,
                                               directory: directory, sample: targetSample)
         var prepared = PreparedSets(source: x, target: y, pseudoTargets: nil)
         if withTargets {
@@ -184,13 +205,14 @@ public struct BankTrainingJob {
                 + "sets at edit time and cannot be stored as a bank; compare it with the "
                 + "benchmark command, or train with --method facelet or global-mean")
         }
-        let seed = configuration.training.seed
+        if configuration.pairedCrops { try Self.checkPaired(source: source, target: target) }
+        let seeds = configuration.cropSeeds
         let crop = configuration.crop
         let clock = ContinuousClock()
         let started = clock.now
         let prepared = try prepare(
-            sourceSample: { source.sample($0, options: crop, seed: seed &+ 0x51) },
-            targetSample: { target.sample($0, options: crop, seed: seed &+ 0x7A) },
+            sourceSample: { source.sample($0, options: crop, seed: seeds.source) },
+            targetSample: { target.sample($0, options: crop, seed: seeds.target) },
             withTargets: configuration.method == .facelet, log: log)
         let featureSeconds = Self.seconds(clock.now - started)
         let fingerprint = fingerprint(sourceDigest: source.digest, targetDigest: target.digest)
@@ -199,6 +221,31 @@ public struct BankTrainingJob {
                           version: version, description: description, fingerprint: fingerprint,
                           checkpoint: checkpoint, featureSeconds: featureSeconds,
                           progress: progress)
+    }
+
+    /// Checks that `target` can be paired with `source`: as many photos, the same file names
+    /// up to the extension, and the same sizes, in the same order.
+    ///
+    /// - Throws: `TrainingError` `invalid-option` naming the first photo that does not match.
+    public static func checkPaired(source: PhotoSet, target: PhotoSet) throws(TrainingError) {
+        guard source.count == target.count else {
+            throw TrainingError(.invalidOption, "--paired needs as many target photos as "
+                + "source photos; got \(source.count) and \(target.count)")
+        }
+        func stem(_ name: String) -> String {
+            (name as NSString).deletingPathExtension
+        }
+        for (x, y) in zip(source.photos, target.photos) {
+            guard stem(x.name) == stem(y.name) else {
+                throw TrainingError(.invalidOption, "--paired: source photo \(x.name) has no "
+                    + "edited twin in the target folder (found \(y.name) in its place)")
+            }
+            guard x.image.width == y.image.width, x.image.height == y.image.height else {
+                throw TrainingError(.invalidOption, "--paired: \(x.name) is "
+                    + "\(x.image.width)×\(x.image.height) in the source set but "
+                    + "\(y.image.width)×\(y.image.height) in the target set")
+            }
+        }
     }
 
     /// Trains (or, for global-mean, computes) the bank from prepared sets and packages it.
@@ -255,10 +302,12 @@ public struct BankTrainingJob {
             "target_set": targetDigest.description,
             "samples": String(report.samples),
             "crop_size": String(configuration.crop.size),
+            "paired_crops": String(configuration.pairedCrops),
             "seed": String(configuration.training.seed),
         ]
         if report.method == .facelet {
             out["k"] = String(report.k)
+            out["neighbour_grid"] = String(configuration.neighbourGrid)
             out["epochs"] = String(report.epochs)
             out["batch_size"] = String(configuration.training.batchSize)
             out["learning_rate"] = String(configuration.training.learningRate)

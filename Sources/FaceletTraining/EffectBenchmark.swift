@@ -41,6 +41,8 @@ public struct MethodBenchmark: Sendable, Equatable, Codable {
     /// Local transforms: the mean share of the combined heat-map mass inside T's region (mask
     /// weight > 0); nil for global transforms.
     public var regionShare: Double?
+    /// Local transforms: the same share for each level's own map (Eq. 8), by level name.
+    public var levelRegionShares: [String: Double]?
     /// Mean closure in feature space at λ = 1: 1 − ‖ψ(x) + Δv − ψ(T(x))‖ / ‖ψ(x) − ψ(T(x))‖
     /// over all the effect's levels. It measures the effect itself, apart from the decoder.
     public var featureClosure: Double
@@ -78,6 +80,14 @@ public struct EffectBenchmarkResult: Sendable, Equatable, Codable {
     public var cropSize: Int
     /// The K used.
     public var k: Int
+    /// The levels the effects act on.
+    public var levels: [String]
+    /// Whether Y was T of the very crops of X (`BankTrainingConfiguration.pairedCrops`).
+    public var paired: Bool
+    /// With a paired Y: the share of X's crops whose nearest neighbour in Y (on Eq. 6's
+    /// neighbour keys) is their own edit T(x); nil when unpaired. Eq. 6 never sees the pairing;
+    /// this says how often its neighbour search rediscovers it.
+    public var ownEditFound: Double?
     /// One entry per method: global-mean, knn, facelet.
     public var methods: [MethodBenchmark]
     /// Decoder reconstruction quality.
@@ -85,15 +95,26 @@ public struct EffectBenchmarkResult: Sendable, Equatable, Codable {
     /// Mean ‖x − T(x)‖ per pixel-channel (RMS) on the evaluation crops, for scale.
     public var transformRMS: Double
     /// The decoder's ceiling: the mean closure at λ = 1 when Δv is the exact feature change
-    /// ψ(T(x)) − ψ(x). No method can be expected to do better through this decoder.
+    /// ψ(T(x)) − ψ(x) at the effect's levels. No method acting on those levels can be expected
+    /// to do better through this decoder.
     public var oracleClosure: Double
+    /// Local transforms: the region share of the oracle's heat map (of ψ(T(x)) − ψ(x)) — how
+    /// concentrated the exact feature change itself is, through the encoder's receptive fields.
+    public var oracleRegionShare: Double?
+    /// Local transforms: the oracle's share for each level's own map, by level name.
+    public var oracleLevelRegionShares: [String: Double]?
+    /// Local transforms: the mean fraction of the crop inside T's region (mask > 0), the share
+    /// a heat map spread evenly over the crop would get.
+    public var regionArea: Double?
     /// Warnings met.
     public var warnings: [String]
 }
 
 /// Measures how well each method learns an effect with a known answer: X = crops of the
-/// training photos, Y = T(X); each method is applied to crops of held-out photos and compared
-/// with T of those crops.
+/// training photos, Y = T of other crops of the same photos (unpaired, as `train` would see
+/// them: drawn with `train`'s target seed, so no crop of X has its own edit in Y) or, with
+/// `training.pairedCrops`, T of the very crops of X; each method is applied to crops of
+/// held-out photos and compared with T of those crops.
 public enum EffectBenchmark {
     /// Runs the benchmark.
     ///
@@ -118,13 +139,14 @@ public enum EffectBenchmark {
         let job = BankTrainingJob(backbone: backbone, configuration: configuration)
         let crop = configuration.crop
         let seed = configuration.training.seed
+        let seeds = configuration.cropSeeds
         let clock = ContinuousClock()
 
         let started = clock.now
         let prepared = try job.prepare(
-            sourceSample: { trainSet.sample($0, options: crop, seed: seed &+ 0x51) },
+            sourceSample: { trainSet.sample($0, options: crop, seed: seeds.source) },
             targetSample: { transform.apply(trainSet.sample($0, options: crop,
-                                                           seed: seed &+ 0x51)).image },
+                                                           seed: seeds.target)).image },
             log: log)
         let featureSeconds = BankTrainingJob.seconds(clock.now - started)
         guard let targets = prepared.pseudoTargets else {
@@ -155,6 +177,8 @@ public enum EffectBenchmark {
         var tally = Tally(strengths: options.strengths)
         let evaluationSeed = seed &+ 0xE7A1
         let count = heldOutSet.count * options.samplesPerHeldOutPhoto
+        // The oracle acts where the methods act, so it bounds what they can reach.
+        let effectLevels = Set(configuration.levels ?? backbone.levels.map(\.name))
         var strides: [String: Int] = [:]
         for level in backbone.levels { strides[level.name] = level.stride }
         for index in 0 ..< count {
@@ -178,7 +202,9 @@ public enum EffectBenchmark {
             let transformed = backbone.encode(FeatureExtraction.tensor(tx))
             var oracle = FeatureSet()
             for (name, feature) in renderer.features.levels {
-                guard let target = transformed[name] else { continue }
+                guard effectLevels.contains(name), let target = transformed[name] else {
+                    continue
+                }
                 oracle[name] = Ops.addScaled(target, feature, scale: -1)
             }
             let distance = norm(x.pixels, tx.pixels)
@@ -187,6 +213,12 @@ public enum EffectBenchmark {
             let oracleImage = renderer.render(delta: oracle, strength: 1)
             tally.oracle += distance > 0 ? 1 - Double(norm(oracleImage.data, tx.pixels) / distance)
                                          : 0
+            if transform.isLocal {
+                let heat = HeatMap(delta: oracle, padding: padding, strides: strides)
+                tally.oracleShare += regionShare(heat.combined, mask: mask)
+                Self.addLevelShares(heat, mask: mask, into: &tally.oracleLevelShares)
+                tally.regionArea += Double(mask.filter { $0 > 0 }.count) / Double(mask.count)
+            }
             for (m, delta) in deltas.enumerated() {
                 tally.featureClosures[m] += featureClosure(features: renderer.features,
                                                            delta: delta, target: oracle)
@@ -199,9 +231,10 @@ public enum EffectBenchmark {
                 let closureOne = distance > 0 ? 1 - Double(norm(one.data, tx.pixels) / distance)
                                               : 0
                 tally.closureAtOne[m] += closureOne
-                if transform.kind == .localPatch {
+                if transform.isLocal {
                     let heat = HeatMap(delta: delta, padding: padding, strides: strides)
                     tally.shares[m] += regionShare(heat.combined, mask: mask)
+                    Self.addLevelShares(heat, mask: mask, into: &tally.levelShares[m])
                 }
             }
         }
@@ -218,7 +251,9 @@ public enum EffectBenchmark {
             results.append(MethodBenchmark(
                 method: entry.0, closure: tally.closureAtOne[m] / n,
                 bestStrength: options.strengths[best], bestClosure: means[best],
-                regionShare: transform.kind == .localPatch ? tally.shares[m] / n : nil,
+                regionShare: transform.isLocal ? tally.shares[m] / n : nil,
+                levelRegionShares: transform.isLocal
+                    ? tally.levelShares[m].mapValues { $0 / n } : nil,
                 featureClosure: tally.featureClosures[m] / n, finalLoss: entry.2,
                 seconds: entry.1))
         }
@@ -227,12 +262,37 @@ public enum EffectBenchmark {
             backbone: backbone.contentDigest.description, trainingPhotos: trainSet.count,
             heldOutPhotos: heldOutSet.count, evaluationSamples: count,
             trainingSamples: configuration.samplesPerSet, cropSize: crop.size,
-            k: targets.kTarget, methods: results,
+            k: targets.kTarget, levels: prepared.source.layout.levels.map(\.name),
+            paired: configuration.pairedCrops,
+            ownEditFound: configuration.pairedCrops ? Self.ownEditShare(prepared) : nil,
+            methods: results,
             reconstruction: ReconstructionBenchmark(editPathPSNR: tally.editPSNR / n,
                                                     decoderPSNR: tally.decoderPSNR / n),
             transformRMS: (tally.transformSquares / n).squareRoot(),
             oracleClosure: tally.oracle / n,
+            oracleRegionShare: transform.isLocal ? tally.oracleShare / n : nil,
+            oracleLevelRegionShares: transform.isLocal
+                ? tally.oracleLevelShares.mapValues { $0 / n } : nil,
+            regionArea: transform.isLocal ? tally.regionArea / n : nil,
             warnings: photos.warnings + facelet.report.warnings)
+    }
+
+    /// The share of X's samples whose nearest neighbour in Y is the sample of the same index.
+    static func ownEditShare(_ prepared: PreparedSets) -> Double {
+        let (keysX, keysY) = (prepared.source.neighbourKeys, prepared.target.neighbourKeys)
+        guard !keysX.isEmpty, keysX.count == keysY.count else { return 0 }
+        let found = keysX.indices.filter {
+            PseudoTargets.nearest(keysX[$0], in: keysY, k: 1) == [$0]
+        }
+        return Double(found.count) / Double(keysX.count)
+    }
+
+    private static func addLevelShares(_ heat: HeatMap, mask: [Float],
+                                       into sums: inout [String: Double]) {
+        for level in heat.levels {
+            guard let map = heat.photoMap(level: level.name) else { continue }
+            sums[level.name, default: 0] += regionShare(map, mask: mask)
+        }
     }
 
     /// The share of a heat map's mass where `mask > 0` (0 when the map is all zero).
@@ -299,6 +359,10 @@ public enum EffectBenchmark {
         var shares = [Double](repeating: 0, count: 3)
         var featureClosures = [Double](repeating: 0, count: 3)
         var oracle = 0.0
+        var oracleShare = 0.0
+        var levelShares = [[String: Double]](repeating: [:], count: 3)
+        var oracleLevelShares: [String: Double] = [:]
+        var regionArea = 0.0
         var editPSNR = 0.0
         var decoderPSNR = 0.0
         var transformSquares = 0.0

@@ -52,12 +52,14 @@ public enum FeatureExtraction {
     ///
     /// - Parameter progress: called after each batch with the number of samples done.
     public static func extract(backbone: Backbone, layout: FeatureLayout, count: Int,
-                               batchSize: Int = 8, directory: URL? = nil,
+                               batchSize: Int = 8, neighbourGrid: Int = 1,
+                               directory: URL? = nil,
                                sample: (Int) -> RGBImage,
                                progress: (Int) -> Void = { _ in })
         throws(TrainingError) -> FeatureStore {
         precondition(count > 0 && batchSize > 0, "Positive count and batch size")
-        let store = try FeatureStore(layout: layout, directory: directory)
+        let store = try FeatureStore(layout: layout, neighbourGrid: neighbourGrid,
+                                     directory: directory)
         var start = 0
         while start < count {
             let end = min(count, start + batchSize)

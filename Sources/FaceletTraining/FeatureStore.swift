@@ -44,7 +44,8 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
 /// set of features never has to be held in memory at once.
 ///
 /// Memory held: the compact descriptors (each level's per-channel spatial mean, concatenated:
-/// `count × ΣC` floats) and per-level running sums; records are read back on demand, a
+/// `count × ΣC` floats), the neighbour keys when `neighbourGrid` > 1 (`count × ΣC·g²`
+/// floats) and per-level running sums; records are read back on demand, a
 /// mini-batch at a time. Disk: `count × Σ C·h·w × 4` bytes, deleted when the store is released.
 /// Records are little-endian float32 in NCHW order per level (C, then h, then w).
 public final class FeatureStore {
@@ -56,6 +57,13 @@ public final class FeatureStore {
     public private(set) var descriptors: [[Float]] = []
     /// Per level, the sum of squares of every element stored (for scale normalisation).
     public private(set) var sumOfSquares: [Double]
+    /// The side g of the grid that neighbour keys pool each level to (1: the descriptors).
+    public let neighbourGrid: Int
+    /// What nearest neighbours are found on, one key per sample: for `neighbourGrid` 1 the
+    /// descriptors; for g > 1 each level's channels average-pooled over a g × g grid of cells
+    /// (fewer when the level is smaller), so neighbours must also match *where* features lie.
+    public var neighbourKeys: [[Float]] { neighbourGrid == 1 ? descriptors : gridKeys }
+    private var gridKeys: [[Float]] = []
     /// The file holding the records.
     public let fileURL: URL
 
@@ -66,8 +74,11 @@ public final class FeatureStore {
     /// when nil).
     ///
     /// - Throws: `TrainingError` `io` when the file cannot be created.
-    public init(layout: FeatureLayout, directory: URL? = nil) throws(TrainingError) {
+    public init(layout: FeatureLayout, neighbourGrid: Int = 1,
+                directory: URL? = nil) throws(TrainingError) {
+        precondition(neighbourGrid >= 1, "The neighbour grid has at least one cell")
         self.layout = layout
+        self.neighbourGrid = neighbourGrid
         self.sumOfSquares = [Double](repeating: 0, count: layout.levels.count)
         let folder = directory ?? FileManager.default.temporaryDirectory
         let url = folder.appendingPathComponent("facelet-features-\(UUID().uuidString).f32")
@@ -121,7 +132,37 @@ public final class FeatureStore {
                                 path: fileURL.path)
         }
         descriptors.append(descriptor)
+        if neighbourGrid > 1 { gridKeys.append(gridKey(record)) }
         count += 1
+    }
+
+    /// The record's levels average-pooled per channel over `neighbourGrid`² cells.
+    private func gridKey(_ record: [Float]) -> [Float] {
+        var key: [Float] = []
+        var offset = 0
+        for level in layout.levels {
+            let rows = min(neighbourGrid, level.height)
+            let columns = min(neighbourGrid, level.width)
+            for c in 0 ..< level.channels {
+                let base = offset + c * level.height * level.width
+                for a in 0 ..< rows {
+                    let (top, bottom) = (a * level.height / rows, (a + 1) * level.height / rows)
+                    for b in 0 ..< columns {
+                        let (left, right) = (b * level.width / columns,
+                                             (b + 1) * level.width / columns)
+                        var sum = 0.0
+                        for y in top ..< bottom {
+                            for x in left ..< right {
+                                sum += Double(record[base + y * level.width + x])
+                            }
+                        }
+                        key.append(Float(sum / Double((bottom - top) * (right - left))))
+                    }
+                }
+            }
+            offset += level.elementCount
+        }
+        return key
     }
 
     /// Appends every sample of a batch of features `[N, C, h, w]` per level.

@@ -5,7 +5,7 @@ import FaceletTensor
 /// sets' stored features (so it cannot be shipped as a bank; the benchmark applies it
 /// directly).
 ///
-/// For a photo's features ψ(x), its descriptor's K nearest neighbours are found in Y and in
+/// For a photo's features ψ(x), its neighbour key's K nearest neighbours are found in Y and in
 /// X, and Δv = mean ψ over the Y neighbours − mean ψ over the X neighbours, full maps. The
 /// photo must have the training samples' feature size (the training crop size).
 public struct KNNEffect {
@@ -41,17 +41,17 @@ public struct KNNEffect {
             }
             record.append(contentsOf: tensor.data)
         }
-        let probe = try FeatureStore(layout: layout)
+        let probe = try FeatureStore(layout: layout, neighbourGrid: source.neighbourGrid)
         try probe.append(record: record)
-        let descriptor = probe.descriptors[0]
+        let descriptor = probe.neighbourKeys[0]
         let kY = min(k, target.count)
         let kX = min(k, source.count)
         var sum = [Float](repeating: 0, count: layout.recordCount)
-        for j in PseudoTargets.nearest(descriptor, in: target.descriptors, k: kY) {
+        for j in PseudoTargets.nearest(descriptor, in: target.neighbourKeys, k: kY) {
             let row = try target.record(j)
             for i in sum.indices { sum[i] += row[i] / Float(kY) }
         }
-        for j in PseudoTargets.nearest(descriptor, in: source.descriptors, k: kX) {
+        for j in PseudoTargets.nearest(descriptor, in: source.neighbourKeys, k: kX) {
             let row = try source.record(j)
             for i in sum.indices { sum[i] -= row[i] / Float(kX) }
         }

@@ -3,8 +3,8 @@ import Foundation
 /// The pseudo targets of Eq. 6: for each x in X,
 /// Δv*(x) = mean ψ over the K nearest neighbours of x in Y − mean ψ over its K nearest in X.
 ///
-/// Neighbours are found on the compact descriptors of `FeatureStore` (each level's
-/// per-channel spatial mean, concatenated) by Euclidean distance, ties broken by the lower
+/// Neighbours are found on the neighbour keys of `FeatureStore` (each level's per-channel
+/// spatial mean, or its means over a g × g grid) by Euclidean distance, ties broken by the lower
 /// index; x's neighbours in X include x itself. The means are then taken over the full
 /// feature maps. When a set has fewer than K samples, K falls back to that set's size (a
 /// warning says so).
@@ -59,6 +59,7 @@ public enum PseudoTargets {
         precondition(k > 0, "K must be positive")
         precondition(source.count > 0 && target.count > 0, "Empty feature sets")
         precondition(source.layout == target.layout, "X and Y have different layouts")
+        precondition(source.neighbourGrid == target.neighbourGrid, "X and Y key differently")
         var warnings: [String] = []
         let (kY, warnY) = effectiveK(k, size: target.count, setName: "target (Y)")
         let (kX, warnX) = effectiveK(k, size: source.count, setName: "source (X)")
@@ -73,8 +74,9 @@ public enum PseudoTargets {
             let block = Array(blockStart ..< min(source.count, blockStart + blockSize))
             var sums = [[Float]](repeating: [Float](repeating: 0, count: recordCount),
                                  count: block.count)
-            let inY = block.map { nearest(source.descriptors[$0], in: target.descriptors, k: kY) }
-            let inX = block.map { nearest(source.descriptors[$0], in: source.descriptors, k: kX) }
+            let (keysX, keysY) = (source.neighbourKeys, target.neighbourKeys)
+            let inY = block.map { nearest(keysX[$0], in: keysY, k: kY) }
+            let inX = block.map { nearest(keysX[$0], in: keysX, k: kX) }
             try accumulate(from: target, neighbours: inY, weight: 1 / Float(kY), into: &sums)
             try accumulate(from: source, neighbours: inX, weight: -1 / Float(kX), into: &sums)
             for row in sums { try out.append(record: row) }

@@ -130,4 +130,79 @@ import Testing
         // MSE 0.01 → 20 dB.
         #expect(abs(EffectBenchmark.psnr([0.1, 0.3], [0.2, 0.2]) - 20) < 1e-5)
     }
+
+    @Test func pairedCropsAreCutAtTheSamePlacesInBothSets() throws {
+        var configuration = configuration()
+        configuration.pairedCrops = true
+        let seeds = configuration.cropSeeds
+        #expect(seeds.source == seeds.target)
+        // Y = X itself under other extensions: paired crops are then identical.
+        let twin = PhotoSet(photos: source.photos.map { photo in
+            PhotoSet.Photo(name: (photo.name as NSString).deletingPathExtension + ".jpg",
+                           digest: photo.digest, image: photo.image)
+        })
+        try BankTrainingJob.checkPaired(source: source, target: twin)
+        for i in 0 ..< 6 {
+            #expect(source.sample(i, options: configuration.crop, seed: seeds.source)
+                        == twin.sample(i, options: configuration.crop, seed: seeds.target))
+        }
+        configuration.pairedCrops = false
+        #expect(configuration.cropSeeds.source != configuration.cropSeeds.target)
+    }
+
+    @Test func pairingRefusesSetsThatDoNotMatch() throws {
+        let fewer = PhotoSet(photos: Array(source.photos.dropLast()))
+        let renamed = PhotoSet(photos: source.photos.enumerated().map { i, photo in
+            PhotoSet.Photo(name: i == 2 ? "other.png" : photo.name, digest: photo.digest,
+                           image: photo.image)
+        })
+        let resized = PhotoSet(photos: source.photos.enumerated().map { i, photo in
+            PhotoSet.Photo(name: photo.name, digest: photo.digest,
+                           image: i == 1 ? TestImages.gradient(width: 30, height: 30, seed: 1)
+                                         : photo.image)
+        })
+        for (target, mentions) in [(fewer, "as many"), (renamed, "other.png"),
+                                   (resized, "30×30")] {
+            let error = #expect(throws: TrainingError.self) {
+                try BankTrainingJob.checkPaired(source: source, target: target)
+            }
+            #expect(error?.code == .invalidOption)
+            #expect(error?.message.contains(mentions) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test func pairedBenchmarkReportsHowOftenEq6FindsTheOwnEdit() throws {
+        var options = EffectBenchmarkOptions(training: configuration(), heldOut: 1,
+                                             samplesPerHeldOutPhoto: 2, strengths: [1])
+        options.training.training.epochs = 2
+        options.training.k = 1
+        options.training.neighbourGrid = 4
+        options.training.pairedCrops = true
+        options.training.levels = ["relu3_1"]
+        let result = try EffectBenchmark.run(backbone: backbone, photos: source,
+                                             transform: .warmGrade, options: options)
+        #expect(result.paired && result.levels == ["relu3_1"])
+        let found = try #require(result.ownEditFound)
+        #expect(found > 0 && found <= 1)
+
+        // The same share recomputed by hand from the prepared sets.
+        let job = BankTrainingJob(backbone: backbone, configuration: options.training)
+        let (training, _) = source.split(heldOut: 1)
+        let seeds = options.training.cropSeeds
+        let prepared = try job.prepare(
+            sourceSample: { training.sample($0, options: options.training.crop,
+                                            seed: seeds.source) },
+            targetSample: { PhotoTransform.warmGrade.apply(
+                training.sample($0, options: options.training.crop, seed: seeds.target)).image })
+        var hits = 0
+        for i in 0 ..< prepared.source.count {
+            let key = prepared.source.neighbourKeys[i]
+            let distances = prepared.target.neighbourKeys.map { row in
+                zip(row, key).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+            }
+            if distances.indices.min(by: { distances[$0] < distances[$1] }) == i { hits += 1 }
+        }
+        #expect(abs(found - Double(hits) / Double(prepared.source.count)) < 1e-12)
+        #expect(EffectBenchmark.ownEditShare(prepared) == found)
+    }
 }

@@ -92,3 +92,87 @@ import Testing
         #expect(try store.record(0) == record)
     }
 }
+
+@Suite struct NeighbourGridTests {
+    private let layout = FeatureLayout(levels: [
+        .init(name: "a", channels: 2, height: 4, width: 5),
+        .init(name: "b", channels: 1, height: 2, width: 2),
+    ])
+
+    /// The grid key written out with plain loops: per level, per channel, the mean over each
+    /// cell of a `g × g` split (at most the level's size; cell a covers rows
+    /// a·h/g ..< (a+1)·h/g, integer division), rows of cells then columns.
+    private func plainKey(_ record: [Float], grid: Int) -> [Double] {
+        var key: [Double] = []
+        var offset = 0
+        for level in layout.levels {
+            let rows = min(grid, level.height), columns = min(grid, level.width)
+            for c in 0 ..< level.channels {
+                for a in 0 ..< rows {
+                    for b in 0 ..< columns {
+                        var values: [Double] = []
+                        let ys = a * level.height / rows ..< (a + 1) * level.height / rows
+                        let xs = b * level.width / columns ..< (b + 1) * level.width / columns
+                        for y in 0 ..< level.height where ys.contains(y) {
+                            for x in 0 ..< level.width where xs.contains(x) {
+                                values.append(Double(record[offset + (c * level.height + y)
+                                                                * level.width + x]))
+                            }
+                        }
+                        key.append(values.reduce(0, +) / Double(values.count))
+                    }
+                }
+            }
+            offset += level.elementCount
+        }
+        return key
+    }
+
+    @Test(arguments: [2, 3, 8])
+    func gridKeysAreCellMeans(grid: Int) throws {
+        let store = try FeatureStore(layout: layout, neighbourGrid: grid)
+        var rng = TrainingRandom(seed: 5)
+        let record = (0 ..< layout.recordCount).map { _ in rng.nextGaussian() }
+        try store.append(record: record)
+        let expected = plainKey(record, grid: grid)
+        #expect(store.neighbourKeys[0].count == expected.count)
+        for (got, want) in zip(store.neighbourKeys[0], expected) {
+            #expect(abs(Double(got) - want) < 1e-6)
+        }
+        #expect(try store.record(0) == record)
+    }
+
+    @Test func gridOfOneKeysOnTheDescriptors() throws {
+        let store = try FeatureStore(layout: layout, neighbourGrid: 1)
+        try store.append(record: (0 ..< layout.recordCount).map(Float.init))
+        #expect(store.neighbourKeys == store.descriptors)
+    }
+
+    @Test func pseudoTargetsUseTheGridKeys() throws {
+        // Two samples with the same channel means but mirrored layouts: only a grid key tells
+        // them apart, so with K = 1 each x must find its own layout among Y.
+        let flat = FeatureLayout(levels: [.init(name: "a", channels: 1, height: 1, width: 2)])
+        let x = try FeatureStore(layout: flat, neighbourGrid: 2)
+        try x.append(record: [0, 4])
+        let y = try FeatureStore(layout: flat, neighbourGrid: 2)
+        try y.append(record: [5, 1])    // like x's layout mirrored, plus 1
+        try y.append(record: [1, 5])    // x's layout, plus 1
+        let outcome = try PseudoTargets.compute(source: x, target: y, k: 1)
+        #expect(try outcome.targets.record(0) == [1, 1])
+
+        let xMeans = try FeatureStore(layout: flat)
+        try xMeans.append(record: [0, 4])
+        let yMeans = try FeatureStore(layout: flat)
+        try yMeans.append(record: [5, 1])
+        try yMeans.append(record: [1, 5])
+        // On channel means both Y samples tie (mean 3); the lower index wins.
+        #expect(try PseudoTargets.compute(source: xMeans, target: yMeans, k: 1)
+            .targets.record(0) == [5, -3])
+    }
+
+    @Test(arguments: [0, 65])
+    func configurationRejectsAGridOutOfRange(grid: Int) {
+        let configuration = BankTrainingConfiguration(neighbourGrid: grid)
+        #expect(throws: TrainingError.self) { try configuration.validate() }
+    }
+}
