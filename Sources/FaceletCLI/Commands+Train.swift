@@ -56,6 +56,9 @@ extension FaceletCommandLine {
                                + "feature shifts look in pixels (0 = off)"),
                 OptionSpec("omega", value: "W",
                            help: "ω, the weight of Eq. 4's feature loss (0.1; 0 skips it)"),
+                OptionSpec("pixel-weight", value: "W",
+                           help: "the weight of Eq. 4's pixel loss (1; 0 with --edit-pairs "
+                               + "fine-tunes a difference decoder on edits alone)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file"),
@@ -174,6 +177,8 @@ extension FaceletCommandLine {
                                                        "--edit-pairs") ?? options.editPairWeight
         options.featureWeight = try Training.fraction(arguments.value("omega"), "--omega")
             ?? options.featureWeight
+        options.pixelWeight = try Training.fraction(arguments.value("pixel-weight"),
+                                                    "--pixel-weight") ?? options.pixelWeight
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
 

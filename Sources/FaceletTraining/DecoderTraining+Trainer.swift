@@ -131,7 +131,7 @@ public struct DecoderTrainer: Sendable {
         let x = network.normalize(batch(step: step))
         let psi = network.encode(x)
         var (loss, gradients, reconstruction) = network.objective(
-            images: x, decodeFrom: psi, featureTargets: psi, pixelWeight: 1,
+            images: x, decodeFrom: psi, featureTargets: psi, pixelWeight: options.pixelWeight,
             featureWeight: options.featureWeight)
         let psnr = network.psnr(reconstruction: reconstruction, original: x)
 
@@ -271,6 +271,7 @@ public struct DecoderTrainer: Sendable {
             "batch": String(options.batchSize),
             "crop": String(options.crop.size),
             "omega": String(options.featureWeight),
+            "pixel_weight": String(options.pixelWeight),
             "learning_rate": String(options.learningRate),
             "final_learning_rate_fraction": String(options.finalLearningRateFraction),
             "seed": String(options.seed),

@@ -17,6 +17,10 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     /// exponentially, `learningRate · finalLearningRateFraction^(s / steps)` at step s
     /// (1 keeps it constant).
     public var finalLearningRateFraction: Float
+    /// The weight of Eq. 4's pixel loss (1; 0 drops it, for a `difference` decoder that is
+    /// only fine-tuned on the paired-edit term, since such a decoder is only ever used through
+    /// differences of two decodes).
+    public var pixelWeight: Float
     /// ω of Eq. 4, the weight of the feature loss (0 trains on the pixel loss alone).
     public var featureWeight: Float
     /// The seed of the crops (and of the shifted-feature pairs); equal seeds give equal runs.
@@ -56,13 +60,15 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
                 featureWeight: Float = 0.1, seed: UInt64 = 1,
                 shiftedSteps: Int = 0, shiftStrength: Float = 1, editPairWeight: Float = 0,
                 heldOutCrops: Int = 16,
-                evaluationInterval: Int = 0, checkpointInterval: Int = 100) {
+                evaluationInterval: Int = 0, checkpointInterval: Int = 100,
+                pixelWeight: Float = 1) {
         self.steps = steps
         self.batchSize = batchSize
         self.crop = crop
         self.learningRate = learningRate
         self.finalLearningRateFraction = finalLearningRateFraction
         self.featureWeight = featureWeight
+        self.pixelWeight = pixelWeight
         self.seed = seed
         self.shiftedSteps = shiftedSteps
         self.shiftStrength = shiftStrength
@@ -75,11 +81,11 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     private enum CodingKeys: String, CodingKey {
         case steps, batchSize, crop, learningRate, finalLearningRateFraction, featureWeight, seed
         case shiftedSteps, shiftStrength, editPairWeight, heldOutCrops, evaluationInterval
-        case checkpointInterval
+        case checkpointInterval, pixelWeight
     }
 
-    /// Decodes options; `editPairWeight` may be absent (checkpoints written before it existed
-    /// trained without the paired-edit term).
+    /// Decodes options; `editPairWeight` and `pixelWeight` may be absent (checkpoints written
+    /// before they existed trained without the paired-edit term and with a pixel weight of 1).
     public init(from decoder: Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -96,7 +102,8 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
             editPairWeight: try values.decodeIfPresent(Float.self, forKey: .editPairWeight) ?? 0,
             heldOutCrops: try values.decode(Int.self, forKey: .heldOutCrops),
             evaluationInterval: try values.decode(Int.self, forKey: .evaluationInterval),
-            checkpointInterval: try values.decode(Int.self, forKey: .checkpointInterval))
+            checkpointInterval: try values.decode(Int.self, forKey: .checkpointInterval),
+            pixelWeight: try values.decodeIfPresent(Float.self, forKey: .pixelWeight) ?? 1)
     }
 
     /// Checks the options against a backbone whose deepest level has stride `stride`.
@@ -120,6 +127,13 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         }
         guard featureWeight.isFinite, featureWeight >= 0 else {
             throw fail("ω (the feature weight) must be >= 0, got \(featureWeight)")
+        }
+        guard pixelWeight.isFinite, pixelWeight >= 0 else {
+            throw fail("the pixel weight must be >= 0, got \(pixelWeight)")
+        }
+        guard pixelWeight > 0 || featureWeight > 0 || editPairWeight > 0 else {
+            throw fail("the pixel weight, ω and the paired-edit weight are all 0: nothing "
+                        + "to train")
         }
         guard shiftedSteps >= 0, shiftStrength.isFinite, shiftStrength >= 0 else {
             throw fail("shifted steps and shift strength must be >= 0")

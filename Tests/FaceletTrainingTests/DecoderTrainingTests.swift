@@ -174,6 +174,8 @@ import Testing
         (DecoderTrainingOptions(featureWeight: -1), "ω"),
         (DecoderTrainingOptions(finalLearningRateFraction: 0), "final learning rate"),
         (DecoderTrainingOptions(batchSize: 1, shiftedSteps: 5), "shifted"),
+        (DecoderTrainingOptions(pixelWeight: -1), "pixel weight"),
+        (DecoderTrainingOptions(featureWeight: 0, pixelWeight: 0), "nothing to train"),
     ])
     func badOptionsAreRefused(options: DecoderTrainingOptions, mentions: String) throws {
         let error = #expect(throws: TrainingError.self) {
@@ -182,5 +184,42 @@ import Testing
         }
         #expect(error?.code == .invalidOption)
         #expect(error?.message.contains(mentions) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func editsAloneTeachADifferenceDecoderTheChangeOfAFixedEdit() throws {
+        // Pixel weight and ω at 0: only the paired-edit term trains. Its loss on a fixed batch
+        // and fixed edits must fall, and the reported losses carry no pixel or feature part.
+        var options = Self.options(steps: 30)
+        options.pixelWeight = 0
+        options.featureWeight = 0
+        options.editPairWeight = 1
+        let start = try TrainableBackbone.seeded(
+            Architecture.vgg19(width: 1 / 16.0, output: .difference), seed: 3)
+        let trainer = try DecoderTrainer(backbone: start, photos: try Self.photos(),
+                                         options: options)
+        func pairLoss(_ network: TrainableBackbone) -> Float {
+            let x = network.normalize(trainer.batch(step: 0))
+            return trainer.editPairTerm(network, images: x, features: network.encode(x),
+                                        step: 0).loss
+        }
+        let before = pairLoss(start)
+        var reported: [DecoderTrainingProgress] = []
+        let result = try trainer.run { reported.append($0) }
+        let after = pairLoss(result.backbone)
+        #expect(after < 0.9 * before, "paired-edit loss: \(before) before, \(after) after")
+        #expect(reported.allSatisfy {
+            $0.loss.pixel == 0 && $0.loss.features.allSatisfy { $0 == 0 }
+        })
+        #expect(result.provenance["pixel_weight"] == "0.0")
+    }
+
+    @Test func optionsWrittenBeforeThePixelWeightReadAsWeightOne() throws {
+        var json = try JSONSerialization.jsonObject(
+            with: JSONEncoder().encode(Self.options(steps: 3))) as? [String: Any] ?? [:]
+        json.removeValue(forKey: "pixelWeight")
+        let data = try JSONSerialization.data(withJSONObject: json)
+        let decoded = try JSONDecoder().decode(DecoderTrainingOptions.self, from: data)
+        #expect(decoded.pixelWeight == 1)
+        #expect(decoded == Self.options(steps: 3))
     }
 }
