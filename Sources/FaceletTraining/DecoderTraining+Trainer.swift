@@ -130,10 +130,19 @@ public struct DecoderTrainer: Sendable {
         -> (loss: DecoderLoss, gradients: [Tensor], psnr: Double) {
         let x = network.normalize(batch(step: step))
         let psi = network.encode(x)
-        var (loss, gradients, reconstruction) = network.objective(
-            images: x, decodeFrom: psi, featureTargets: psi, pixelWeight: options.pixelWeight,
-            featureWeight: options.featureWeight)
-        let psnr = network.psnr(reconstruction: reconstruction, original: x)
+        var loss = DecoderLoss(total: 0, pixel: 0,
+                               features: [Float](repeating: 0, count: psi.count))
+        var gradients = network.decoderParameters.map { Tensor(zeros: $0.shape) }
+        var psnr: Double?
+        if options.pixelWeight > 0 || options.featureWeight > 0 {
+            let reconstruction: Tensor
+            (loss, gradients, reconstruction) = network.objective(
+                images: x, decodeFrom: psi, featureTargets: psi,
+                pixelWeight: options.pixelWeight, featureWeight: options.featureWeight)
+            psnr = network.psnr(reconstruction: reconstruction, original: x)
+        }
+        // Otherwise only the paired-edit term trains (`validate` guarantees μ > 0, and the
+        // shifted-feature term needs ω > 0): its plain decode of ψ(x) gives the batch PSNR.
 
         if step < options.shiftedSteps {
             var random = TrainingRandom(seed: options.seed ^ 0x5348_4946_5445_4421
@@ -157,14 +166,20 @@ public struct DecoderTrainer: Sendable {
                 gradients[index] = Ops.add(gradients[index], pair.gradients[index])
             }
             loss.total += pair.loss
+            if psnr == nil {
+                psnr = network.psnr(
+                    reconstruction: network.reconstruction(decoded: pair.decoded, images: x),
+                    original: x)
+            }
         }
-        return (loss, gradients, psnr)
+        return (loss, gradients, psnr ?? 0)
     }
 
     /// The paired-edit term of `DecoderTrainingOptions.editPairWeight` for the normalised
-    /// batch `images` with features `features`: its weighted loss and decoder gradients.
+    /// batch `images` with features `features`: its weighted loss, its decoder gradients and
+    /// the decoder's plain output D(ψ(x)) it computed on the way.
     func editPairTerm(_ network: TrainableBackbone, images: Tensor, features: [Tensor],
-                      step: Int) -> (loss: Float, gradients: [Tensor]) {
+                      step: Int) -> (loss: Float, gradients: [Tensor], decoded: Tensor) {
         let editedImages = editedBatch(network, images: images, step: step)
         let before = network.decodeForBackward(features)
         let after = network.decodeForBackward(network.encode(editedImages))
@@ -179,7 +194,7 @@ public struct DecoderTrainer: Sendable {
         let gradients = zip(afterGradients, beforeGradients).map { after, before in
             Ops.addScaled(after, before, scale: -1)
         }
-        return (options.editPairWeight * loss, gradients)
+        return (options.editPairWeight * loss, gradients, before.output)
     }
 
     /// The normalised batch `images` with each photo edited by its own random photo edit of

@@ -203,6 +203,13 @@ import Testing
                                         step: 0).loss
         }
         let before = pairLoss(start)
+        // One step's gradients are exactly the paired-edit term's, and its PSNR is that of
+        // the plain decode the term makes.
+        let x = start.normalize(trainer.batch(step: 0))
+        let term = trainer.editPairTerm(start, images: x, features: start.encode(x), step: 0)
+        let first = trainer.trainingStep(start, step: 0)
+        #expect(first.gradients == term.gradients)
+        #expect(first.psnr == start.psnr(reconstruction: term.decoded, original: x))
         var reported: [DecoderTrainingProgress] = []
         let result = try trainer.run { reported.append($0) }
         let after = pairLoss(result.backbone)
