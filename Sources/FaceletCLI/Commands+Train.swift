@@ -58,7 +58,8 @@ extension FaceletCommandLine {
                            help: "ω, the weight of Eq. 4's feature loss (0.1; 0 skips it)"),
                 OptionSpec("pixel-weight", value: "W",
                            help: "the weight of Eq. 4's pixel loss (1; 0 with --edit-pairs "
-                               + "fine-tunes a difference decoder on edits alone)"),
+                               + "and --omega 0 fine-tunes a difference decoder on edits "
+                               + "alone)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file"),
@@ -209,9 +210,14 @@ extension FaceletCommandLine {
         let checkpoint = arguments.value("checkpoint").map {
             URL(fileURLWithPath: context.path($0))
         }
-        let result = try trainer.run(checkpoint: checkpoint) { step in
+        var result = try trainer.run(checkpoint: checkpoint) { step in
             progress.update(step.step, of: step.totalSteps,
                             detail: "loss \(Format.number(Double(step.loss.total)))")
+        }
+        if !arguments.flag("fresh") {
+            // A decoder fine-tuned in several runs keeps its lineage: each run names the
+            // backbone it started from.
+            result.provenance["decoder_started_from"] = source.contentDigest.description
         }
         let (data, package) = try result.package(
             name: name, version: version,

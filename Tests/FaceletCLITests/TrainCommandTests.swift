@@ -36,6 +36,38 @@ import Testing
         #expect(bad.stderrLines.count == 1)
         #expect(!manager.fileExists(atPath: fixture.path("b2.fbk")))
     }
+
+    @Test func pairedTrainingNeedsTheSourcePhotosEdited() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: fixture.path("x"), withIntermediateDirectories: true)
+        for photo in ["usnavy_grace_hopper.jpg", "nasa_eileen_collins_astronaut.png"] {
+            try manager.copyItem(atPath: CLIFixture.faces.appendingPathComponent(photo).path,
+                                 toPath: fixture.path("x/\(photo)"))
+        }
+        _ = try fixture.json("transform-photos", "--photos", fixture.path("x"),
+                             "--transform", "warm-grade", "-o", fixture.path("y"))
+        let trained = try fixture.json("train", "warm", "--backbone", "vgg-narrow",
+                                       "--source", fixture.path("x"), "--target", fixture.path("y"),
+                                       "--paired", "--k", "1", "--neighbour-grid", "4",
+                                       "--samples", "4", "--epochs", "1",
+                                       "-o", fixture.path("warm.fbk"))
+        #expect(trained["k"] as? Int == 1)
+        _ = try fixture.json("publish", fixture.path("warm.fbk"))
+        let provenance = try #require(try fixture.json("show", "warm")["provenance"]
+                                        as? [String: String])
+        #expect(provenance["paired_crops"] == "true" && provenance["neighbour_grid"] == "4")
+
+        // A target folder that is not the source edited is refused, and nothing is written.
+        try manager.removeItem(atPath: fixture.path("y/usnavy_grace_hopper.png"))
+        let bad = fixture.run("train", "warm", "--backbone", "vgg-narrow",
+                              "--source", fixture.path("x"), "--target", fixture.path("y"),
+                              "--paired", "--samples", "4", "-o", fixture.path("w2.fbk"))
+        #expect(bad.status == 1)
+        #expect(bad.stderrLines.count == 1 && bad.stderrLines[0].contains("--paired"))
+        #expect(!manager.fileExists(atPath: fixture.path("w2.fbk")))
+    }
 }
 
 /// `train-decoder` writes a backbone with the same encoder and a retrained decoder.
@@ -63,6 +95,19 @@ import Testing
         #expect(changed.allSatisfy { $0.hasPrefix("decoder.") })
         let unchanged = try #require(diff["unchanged"] as? [String])
         #expect(unchanged.contains("encoder.conv1_1.weight"))
+        let provenance = try #require(try fixture.json("show", "vgg-tuned")["provenance"]
+                                        as? [String: String])
+        let start = try #require(try fixture.json("show", "vgg-narrow")["digest"] as? String)
+        #expect(provenance["decoder_started_from"] == start)
+        #expect(provenance["pixel_weight"] == "1.0")
+
+        let nothing = fixture.run("train-decoder", "--backbone", "vgg-narrow",
+                                  "--photos", fixture.path("photos"), "--pixel-weight", "0",
+                                  "--omega", "0", "-o", fixture.path("none.fbb"))
+        #expect(nothing.status != 0)
+        #expect(nothing.stderrLines.count == 1
+                    && nothing.stderrLines[0].contains("nothing to train"))
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("none.fbb")))
     }
 }
 
