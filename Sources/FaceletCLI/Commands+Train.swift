@@ -26,6 +26,9 @@ extension FaceletCommandLine {
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
                 OptionSpec("seed", value: "S", help: "random seed for crops and weights (1)"),
                 OptionSpec("levels", value: "LIST", help: "levels to act on (default all)"),
+                OptionSpec("checkpoint", value: "FILE",
+                           help: "save progress after every epoch; a rerun resumes from it "
+                               + "(removed once the bank is written)"),
                 OptionSpec("version", value: "V", help: "package version (default 1)"),
                 OptionSpec("description", value: "TEXT", help: "the package's description"),
                 OptionSpec("output", short: "o", value: "FILE", help: "the bank file to write"),
@@ -122,16 +125,23 @@ extension FaceletCommandLine {
         let target = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(targetText)),
                                        warn: { context.note($0) })
         let job = BankTrainingJob(backbone: backbone, configuration: configuration)
+        let checkpoint = arguments.value("checkpoint").map {
+            URL(fileURLWithPath: context.path($0))
+        }
         let result = try job.run(
             source: source, target: target, name: name,
             version: arguments.value("version") ?? "1",
-            description: arguments.value("description") ?? "",
+            description: arguments.value("description") ?? "", checkpoint: checkpoint,
             progress: { step in
                 progress.update(step.epoch, of: step.epochs,
                                 detail: "loss \(Format.number(Double(step.loss)))")
             },
             log: { progress.step($0) })
         try context.writeAtomically(result.data, to: path)
+        if let checkpoint {
+            // The bank is safely on disk: the checkpoint has served its purpose.
+            try? FileManager.default.removeItem(at: checkpoint)
+        }
 
         let report = result.report
         let manifest = result.package.manifest
