@@ -63,6 +63,9 @@ extension FaceletCommandLine {
                            help: "the weight of Eq. 4's pixel loss (1; 0 with --edit-pairs "
                                + "and --omega 0 fine-tunes a difference decoder on edits "
                                + "alone)"),
+                OptionSpec("shifted-steps", value: "N",
+                           help: "pre-train on shifted features ψ(x) + λ(ψ(x') − ψ(x)) for the "
+                               + "first N steps, with feature consistency as the target (0)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file"),
@@ -190,6 +193,10 @@ extension FaceletCommandLine {
             ?? options.featureWeight
         options.pixelWeight = try Training.fraction(arguments.value("pixel-weight"),
                                                     "--pixel-weight") ?? options.pixelWeight
+        if let shifted = arguments.value("shifted-steps") {
+            options.shiftedSteps = shifted == "0" ? 0
+                : try Training.count(shifted, "--shifted-steps") ?? 0
+        }
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
 

@@ -111,6 +111,16 @@ import Testing
         #expect(provenance["decoder_started_from"] == start)
         #expect(provenance["pixel_weight"] == "1.0")
 
+        let shifted = try fixture.json("train-decoder", "--backbone", "vgg-narrow",
+                                       "--photos", fixture.path("photos"), "--steps", "2",
+                                       "--batch", "2", "--shifted-steps", "2",
+                                       "--name", "vgg-shifted", "-o", fixture.path("s.fbb"))
+        #expect(shifted["steps"] as? Int == 2)
+        _ = try fixture.json("publish", fixture.path("s.fbb"))
+        let shiftedProvenance = try #require(try fixture.json("show", "vgg-shifted")["provenance"]
+                                               as? [String: String])
+        #expect(shiftedProvenance["shifted_steps"] == "2")
+
         let nothing = fixture.run("train-decoder", "--backbone", "vgg-narrow",
                                   "--photos", fixture.path("photos"), "--pixel-weight", "0",
                                   "--omega", "0", "-o", fixture.path("none.fbb"))
