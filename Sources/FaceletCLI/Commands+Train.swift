@@ -63,10 +63,6 @@ extension FaceletCommandLine {
                            help: "the weight of Eq. 4's pixel loss (1; 0 with --edit-pairs "
                                + "and --omega 0 fine-tunes a difference decoder on edits "
                                + "alone)"),
-                OptionSpec("edit-noise", value: "S",
-                           help: "with --edit-pairs, add noise of S times the feature shift's "
-                               + "RMS to the edited features, so the decoder learns to ignore "
-                               + "a learnt Δv's error (0)"),
                 OptionSpec("shifted-steps", value: "N",
                            help: "pre-train on shifted features ψ(x) + λ(ψ(x') − ψ(x)) for the "
                                + "first N steps, with feature consistency as the target (0)"),
@@ -197,8 +193,6 @@ extension FaceletCommandLine {
             ?? options.featureWeight
         options.pixelWeight = try Training.fraction(arguments.value("pixel-weight"),
                                                     "--pixel-weight") ?? options.pixelWeight
-        options.editNoise = try Training.fraction(arguments.value("edit-noise"),
-                                                  "--edit-noise") ?? options.editNoise
         if let shifted = arguments.value("shifted-steps") {
             options.shiftedSteps = shifted == "0" ? 0
                 : try Training.count(shifted, "--shifted-steps") ?? 0

@@ -182,11 +182,7 @@ public struct DecoderTrainer: Sendable {
                       step: Int) -> (loss: Float, gradients: [Tensor], decoded: Tensor) {
         let editedImages = editedBatch(network, images: images, step: step)
         let before = network.decodeForBackward(features)
-        var shifted = network.encode(editedImages)
-        if options.editNoise > 0 {
-            shifted = perturbed(shifted, from: features, step: step)
-        }
-        let after = network.decodeForBackward(shifted)
+        let after = network.decodeForBackward(network.encode(editedImages))
 
         let decodedChange = Ops.addScaled(after.output, before.output, scale: -1)
         let pixelChange = Ops.addScaled(editedImages, images, scale: -1)
@@ -199,26 +195,6 @@ public struct DecoderTrainer: Sendable {
             Ops.addScaled(after, before, scale: -1)
         }
         return (options.editPairWeight * loss, gradients, before.output)
-    }
-
-    /// `shifted` with seeded Gaussian noise added to each level, of standard deviation
-    /// `editNoise` times the RMS of that level's shift `shifted − features` over the batch (see
-    /// `DecoderTrainingOptions.editNoise`).
-    func perturbed(_ shifted: [Tensor], from features: [Tensor], step: Int) -> [Tensor] {
-        var random = TrainingRandom(seed: options.seed ^ 0x4E4F_4953_4544_4954
-                                    ^ (UInt64(step) &* 0x9E37_79B9_7F4A_7C15))
-        return zip(shifted, features).map { level, base in
-            var squares = 0.0
-            for i in level.data.indices {
-                let d = Double(level.data[i]) - Double(base.data[i])
-                squares += d * d
-            }
-            let sigma = options.editNoise * Float((squares / Double(max(1, level.count)))
-                .squareRoot())
-            var out = level
-            for i in out.data.indices { out.data[i] += sigma * random.nextGaussian() }
-            return out
-        }
     }
 
     /// The normalised batch `images` with each photo edited by its own random photo edit of
@@ -311,7 +287,6 @@ public struct DecoderTrainer: Sendable {
             "crop": String(options.crop.size),
             "omega": String(options.featureWeight),
             "pixel_weight": String(options.pixelWeight),
-            "edit_noise": String(options.editNoise),
             "learning_rate": String(options.learningRate),
             "final_learning_rate_fraction": String(options.finalLearningRateFraction),
             "seed": String(options.seed),

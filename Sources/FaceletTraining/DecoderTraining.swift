@@ -45,13 +45,6 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     /// between them. That is what the `difference` output mode relies on, since an edit there
     /// is `x + D(ψ + λΔv) − D(ψ)`; reconstruction alone does not teach it.
     public var editPairWeight: Float
-    /// σ of the noise added to the edited features of the paired-edit term (0: none).
-    ///
-    /// With σ > 0, the term decodes ψ(e(x)) + n instead of ψ(e(x)), with n Gaussian of
-    /// standard deviation σ times the RMS of the level's shift ψ(e(x)) − ψ(x), and keeps the
-    /// target e(x) − x: the decoder learns to render the edit while ignoring a random error
-    /// around it, as a learnt Δv always carries one.
-    public var editNoise: Float
     /// The number of fixed held-out crops the held-out PSNR is measured on.
     public var heldOutCrops: Int
     /// Steps between held-out evaluations reported through progress (0: only at the end).
@@ -68,7 +61,7 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
                 shiftedSteps: Int = 0, shiftStrength: Float = 1, editPairWeight: Float = 0,
                 heldOutCrops: Int = 16,
                 evaluationInterval: Int = 0, checkpointInterval: Int = 100,
-                pixelWeight: Float = 1, editNoise: Float = 0) {
+                pixelWeight: Float = 1) {
         self.steps = steps
         self.batchSize = batchSize
         self.crop = crop
@@ -76,7 +69,6 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         self.finalLearningRateFraction = finalLearningRateFraction
         self.featureWeight = featureWeight
         self.pixelWeight = pixelWeight
-        self.editNoise = editNoise
         self.seed = seed
         self.shiftedSteps = shiftedSteps
         self.shiftStrength = shiftStrength
@@ -89,12 +81,11 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
     private enum CodingKeys: String, CodingKey {
         case steps, batchSize, crop, learningRate, finalLearningRateFraction, featureWeight, seed
         case shiftedSteps, shiftStrength, editPairWeight, heldOutCrops, evaluationInterval
-        case checkpointInterval, pixelWeight, editNoise
+        case checkpointInterval, pixelWeight
     }
 
-    /// Decodes options; `editPairWeight`, `pixelWeight` and `editNoise` may be absent
-    /// (checkpoints written before they existed trained without the paired-edit term, with a
-    /// pixel weight of 1 and without edit noise).
+    /// Decodes options; `editPairWeight` and `pixelWeight` may be absent (checkpoints written
+    /// before they existed trained without the paired-edit term and with a pixel weight of 1).
     public init(from decoder: Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -112,8 +103,7 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
             heldOutCrops: try values.decode(Int.self, forKey: .heldOutCrops),
             evaluationInterval: try values.decode(Int.self, forKey: .evaluationInterval),
             checkpointInterval: try values.decode(Int.self, forKey: .checkpointInterval),
-            pixelWeight: try values.decodeIfPresent(Float.self, forKey: .pixelWeight) ?? 1,
-            editNoise: try values.decodeIfPresent(Float.self, forKey: .editNoise) ?? 0)
+            pixelWeight: try values.decodeIfPresent(Float.self, forKey: .pixelWeight) ?? 1)
     }
 
     /// Checks the options against a backbone whose deepest level has stride `stride`.
@@ -137,9 +127,6 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         }
         guard featureWeight.isFinite, featureWeight >= 0 else {
             throw fail("ω (the feature weight) must be >= 0, got \(featureWeight)")
-        }
-        guard editNoise.isFinite, editNoise >= 0 else {
-            throw fail("the edit noise must be >= 0, got \(editNoise)")
         }
         guard pixelWeight.isFinite, pixelWeight >= 0 else {
             throw fail("the pixel weight must be >= 0, got \(pixelWeight)")

@@ -229,40 +229,4 @@ import Testing
         #expect(decoded.pixelWeight == 1)
         #expect(decoded == Self.options(steps: 3))
     }
-
-    @Test func editNoiseHasTheStatedScaleAndIsSeeded() throws {
-        var options = Self.options(steps: 1)
-        options.editPairWeight = 1
-        options.editNoise = 0.5
-        let network = try Self.backbone()
-        let trainer = try DecoderTrainer(backbone: network, photos: try Self.photos(),
-                                         options: options)
-        let x = network.normalize(trainer.batch(step: 0))
-        let psi = network.encode(x)
-        let shifted = network.encode(trainer.editedBatch(network, images: x, step: 0))
-        let noisy = trainer.perturbed(shifted, from: psi, step: 0)
-        #expect(noisy == trainer.perturbed(shifted, from: psi, step: 0))
-        #expect(noisy != trainer.perturbed(shifted, from: psi, step: 1))
-        for level in psi.indices {
-            var shiftSquares = 0.0, noiseSum = 0.0, noiseSquares = 0.0
-            for i in psi[level].data.indices {
-                let shift = Double(shifted[level].data[i]) - Double(psi[level].data[i])
-                let n = Double(noisy[level].data[i]) - Double(shifted[level].data[i])
-                shiftSquares += shift * shift
-                noiseSum += n
-                noiseSquares += n * n
-            }
-            let count = Double(psi[level].count)
-            let wanted = 0.5 * (shiftSquares / count).squareRoot()
-            let rms = (noiseSquares / count).squareRoot()
-            // Thousands of draws per level: the sample RMS lies within 10 % of σ and the
-            // mean within a few standard errors of 0.
-            #expect(abs(rms - wanted) < 0.1 * wanted, "level \(level): \(rms) vs \(wanted)")
-            #expect(abs(noiseSum / count) < 5 * wanted / count.squareRoot())
-        }
-        options.editNoise = -1
-        #expect(throws: TrainingError.self) {
-            try DecoderTrainer(backbone: network, photos: try Self.photos(), options: options)
-        }
-    }
 }
