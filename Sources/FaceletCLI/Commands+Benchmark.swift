@@ -25,7 +25,8 @@ extension FaceletCommandLine {
                            help: "find Eq. 6's neighbours on features pooled to G x G cells "
                                + "per level (1 = spatial means, the default)"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs for facelet (30)"),
-                OptionSpec("levels", value: "LIST", help: "levels the effects act on (default all)"),
+                OptionSpec("levels", value: "LIST",
+                           help: "levels the effects act on (default all)"),
                 OptionSpec("seed", value: "S", help: "random seed (1)"),
                 OptionSpec("paired", help: "Y = T of the very crops of X (default: T of other "
                                + "crops of the same photos, unpaired)"),
@@ -105,7 +106,8 @@ extension FaceletCommandLine {
             var lines = ["\(result.transform) (\(result.kind.rawValue)): \(result.trainingPhotos) "
                 + "training / \(result.heldOutPhotos) held-out photos, "
                 + "\(result.evaluationSamples) evaluation crops of \(result.cropSize) px, "
-                + "\(result.trainingSamples) crops per set (\(result.paired ? "paired" : "unpaired")), "
+                + "\(result.trainingSamples) crops per set "
+                + "(\(result.paired ? "paired" : "unpaired")), "
                 + "K \(result.k), levels \(result.levels.joined(separator: ",")), "
                 + "transform RMS \(Format.number(result.transformRMS, digits: 3))"]
             if let found = result.ownEditFound {
