@@ -111,6 +111,7 @@ extension FaceletCommandLine {
             ?? configuration.training.epochs
         configuration.training.seed = try Generate.seed(arguments.value("seed"))
         let path = context.path(output)
+        try context.requireFolder(of: path)
         let name = context.positional(0)
         try Naming.validateName(name)
 
@@ -131,6 +132,7 @@ extension FaceletCommandLine {
         let checkpoint = arguments.value("checkpoint").map {
             URL(fileURLWithPath: context.path($0))
         }
+        if let checkpoint { try context.requireFolder(of: checkpoint.path) }
         let result = try job.run(
             source: source, target: target, name: name,
             version: arguments.value("version") ?? "1",
@@ -141,6 +143,8 @@ extension FaceletCommandLine {
             },
             log: { progress.step($0) })
         try context.writeAtomically(result.data, to: path)
+        // --json carries them in `warnings`; a terminal or a log should see them too.
+        result.report.warnings.forEach { context.note($0) }
         if let checkpoint {
             // The bank is safely on disk: the checkpoint has served its purpose.
             try? FileManager.default.removeItem(at: checkpoint)
@@ -199,6 +203,10 @@ extension FaceletCommandLine {
         }
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
+        try context.requireFolder(of: path)
+        if let checkpoint = arguments.value("checkpoint") {
+            try context.requireFolder(of: context.path(checkpoint))
+        }
 
         let progress = Progress(io: context.io, label: "train-decoder")
         defer { progress.finish() }

@@ -41,16 +41,23 @@ extension CommandContext {
         }
     }
 
-    /// Writes `data` to `path` through a temporary file and a rename, so a reader never sees
-    /// half a file.
-    func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent()
+    /// Fails when the folder `path` would be written into does not exist: long commands call it
+    /// before their work, so a typo in `-o` or `--checkpoint` costs nothing.
+    func requireFolder(of path: String) throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder),
               isFolder.boolValue else {
             throw CLIError.user("io", "cannot write \(path): folder \(folder.path) does not exist")
         }
+    }
+
+    /// Writes `data` to `path` through a temporary file and a rename, so a reader never sees
+    /// half a file.
+    func writeAtomically(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent()
+        try requireFolder(of: path)
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID()).tmp")
         do {
             try data.write(to: temporary)

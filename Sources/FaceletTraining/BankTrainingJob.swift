@@ -61,6 +61,11 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
         guard samplesPerSet >= 1, samplesPerSet <= 1_000_000 else {
             throw TrainingError(.invalidOption, "Samples per set must lie in 1...1000000")
         }
+        guard crop.size <= 256 else {
+            throw TrainingError(.invalidOption, "The crop side must be at most 256 px (photos "
+                                    + "are reduced to a shorter side of 256 px, so a larger "
+                                    + "crop only enlarges them), got \(crop.size)")
+        }
         guard neighbourGrid >= 1, neighbourGrid <= 64 else {
             throw TrainingError(.invalidOption, "The neighbour grid must lie in 1...64")
         }
@@ -224,7 +229,8 @@ public struct BankTrainingJob {
     }
 
     /// Checks that `target` can be paired with `source`: as many photos, the same file names
-    /// up to the extension, and the same sizes, in the same order.
+    /// up to the extension, and the same sizes once reduced to the working size (so a target
+    /// saved at another resolution but the same shape pairs too), in the same order.
     ///
     /// - Throws: `TrainingError` `invalid-option` naming the first photo that does not match.
     public static func checkPaired(source: PhotoSet, target: PhotoSet) throws(TrainingError) {
@@ -241,9 +247,9 @@ public struct BankTrainingJob {
                     + "edited twin in the target folder (found \(y.name) in its place)")
             }
             guard x.image.width == y.image.width, x.image.height == y.image.height else {
-                throw TrainingError(.invalidOption, "--paired: \(x.name) is "
-                    + "\(x.image.width)×\(x.image.height) in the source set but "
-                    + "\(y.image.width)×\(y.image.height) in the target set")
+                throw TrainingError(.invalidOption, "--paired: \(x.name) and \(y.name) differ "
+                    + "in shape (\(x.image.width)×\(x.image.height) and "
+                    + "\(y.image.width)×\(y.image.height) at the working size)")
             }
         }
     }

@@ -46,7 +46,8 @@ public struct FeatureLayout: Sendable, Equatable, Codable {
 /// Memory held: the compact descriptors (each level's per-channel spatial mean, concatenated:
 /// `count × ΣC` floats), the neighbour keys when `neighbourGrid` > 1 (`count × ΣC·g²`
 /// floats) and per-level running sums; records are read back on demand, a
-/// mini-batch at a time. Disk: `count × Σ C·h·w × 4` bytes, deleted when the store is released.
+/// mini-batch at a time. Disk: `count × Σ C·h·w × 4` bytes in a file unlinked as soon as it
+/// is open, freed when the store is released or the process ends, however it ends.
 /// Records are little-endian float32 in NCHW order per level (C, then h, then w).
 public final class FeatureStore {
     /// The features' shape.
@@ -64,11 +65,11 @@ public final class FeatureStore {
     /// (fewer when the level is smaller), so neighbours must also match *where* features lie.
     public var neighbourKeys: [[Float]] { neighbourGrid == 1 ? descriptors : gridKeys }
     private var gridKeys: [[Float]] = []
-    /// The file holding the records.
+    /// Where the file holding the records was created (it is unlinked as soon as it is open:
+    /// the path names it in error messages only).
     public let fileURL: URL
 
     private let handle: FileHandle
-    private let ownsFile: Bool
 
     /// Makes an empty store backed by a new file in `directory` (the system's temporary folder
     /// when nil).
@@ -87,14 +88,16 @@ public final class FeatureStore {
             throw TrainingError(.io, "Cannot create a feature file; check that the folder "
                                     + "exists and is writable", path: url.path)
         }
+        // The file is unlinked at once and used through the open handle only, so it leaves
+        // nothing behind however the process ends (SIGINT, SIGTERM, kill -9); the kernel frees
+        // its blocks when the handle is closed.
+        try? FileManager.default.removeItem(at: url)
         self.fileURL = url
         self.handle = handle
-        self.ownsFile = true
     }
 
     deinit {
         try? handle.close()
-        if ownsFile { try? FileManager.default.removeItem(at: fileURL) }
     }
 
     /// Bytes of one record.

@@ -1,3 +1,4 @@
+import Foundation
 import FaceletTensor
 import Testing
 @testable import FaceletTraining
@@ -174,5 +175,30 @@ import Testing
     func configurationRejectsAGridOutOfRange(grid: Int) {
         let configuration = BankTrainingConfiguration(neighbourGrid: grid)
         #expect(throws: TrainingError.self) { try configuration.validate() }
+    }
+
+    @Test func featureFileLeavesNothingOnDiskEvenWhileInUse() throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("feature-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try FeatureStore(layout: layout, directory: folder)
+        let records = (0 ..< 3).map { r in (0 ..< layout.recordCount).map { Float(r * 100 + $0) } }
+        for record in records { try store.append(record: record) }
+        // Unlinked at creation: an interrupted run cannot leave it behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        for (i, record) in records.enumerated() { #expect(try store.record(i) == record) }
+    }
+
+    @Test(arguments: [16, 256])
+    func configurationAcceptsCropsUpToTheWorkingSize(side: Int) throws {
+        try BankTrainingConfiguration(crop: CropOptions(size: side)).validate()
+    }
+
+    @Test func configurationRefusesCropsLargerThanTheWorkingSize() {
+        let error = #expect(throws: TrainingError.self) {
+            try BankTrainingConfiguration(crop: CropOptions(size: 272)).validate()
+        }
+        #expect(error?.message.contains("256") == true)
     }
 }
