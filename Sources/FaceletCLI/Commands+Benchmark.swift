@@ -82,7 +82,8 @@ extension FaceletCommandLine {
             backbone: backbone, photos: photos, transform: transform, options: options,
             progress: { step in
                 progress.update(step.epoch, of: step.epochs,
-                                detail: "loss \(Format.number(Double(step.loss)))")
+                                detail: "epochs, loss \(Format.number(Double(step.loss))), "
+                                    + "\(Format.duration(step.remaining)) left")
             },
             log: { progress.step($0) })
         progress.finish()

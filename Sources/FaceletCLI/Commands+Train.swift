@@ -139,7 +139,8 @@ extension FaceletCommandLine {
             description: arguments.value("description") ?? "", checkpoint: checkpoint,
             progress: { step in
                 progress.update(step.epoch, of: step.epochs,
-                                detail: "loss \(Format.number(Double(step.loss)))")
+                                detail: "epochs, loss \(Format.number(Double(step.loss))), "
+                                    + "\(Format.duration(step.remaining)) left")
             },
             log: { progress.step($0) })
         try context.writeAtomically(result.data, to: path)
@@ -237,7 +238,8 @@ extension FaceletCommandLine {
         }
         var result = try trainer.run(checkpoint: checkpoint) { step in
             progress.update(step.step, of: step.totalSteps,
-                            detail: "loss \(Format.number(Double(step.loss.total)))")
+                            detail: "steps, loss \(Format.number(Double(step.loss.total))), "
+                                + "\(Format.duration(step.remainingSeconds)) left")
         }
         if !arguments.flag("fresh") {
             // A decoder fine-tuned in several runs keeps its lineage: each run names the

@@ -109,6 +109,15 @@ enum Format {
         return String(format: "%.3e", value)
     }
 
+    /// A time span for progress lines: `42 s`, `3 min 05 s`, `1 h 02 min`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let whole = Int(seconds.rounded())
+        if whole < 60 { return "\(whole) s" }
+        if whole < 3600 { return String(format: "%d min %02d s", whole / 60, whole % 60) }
+        return String(format: "%d h %02d min", whole / 3600, whole % 3600 / 60)
+    }
+
     /// `[16, 16, 3, 3]`.
     static func shape(_ shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"

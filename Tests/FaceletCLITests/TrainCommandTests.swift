@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FaceletCLI
 
 /// `train` learns a bank from two photo folders that `publish` then accepts.
 @Suite struct TrainCommandTests {
@@ -154,5 +155,14 @@ import Testing
         for method in methods {
             #expect((method["closure"] as? Double)?.isFinite == true)
         }
+    }
+}
+
+/// How training progress lines show the time left.
+@Suite struct DurationFormatTests {
+    @Test(arguments: [(0.0, "0 s"), (41.6, "42 s"), (59.4, "59 s"), (185, "3 min 05 s"),
+                      (3599, "59 min 59 s"), (3720, "1 h 02 min"), (-1, "?"), (.nan, "?")])
+    func durationsReadAsSecondsMinutesOrHours(seconds: Double, text: String) {
+        #expect(Format.duration(seconds) == text)
     }
 }
