@@ -138,6 +138,10 @@ public struct DecoderTrainingOptions: Sendable, Equatable, Codable {
         guard shiftedSteps >= 0, shiftStrength.isFinite, shiftStrength >= 0 else {
             throw fail("shifted steps and shift strength must be >= 0")
         }
+        guard shiftedSteps <= steps else {
+            throw fail("the shifted-feature steps (\(shiftedSteps)) exceed the run's steps "
+                        + "(\(steps))")
+        }
         guard shiftedSteps == 0 || (batchSize >= 2 && featureWeight > 0) else {
             throw fail("the shifted-feature term needs a batch of at least 2 and ω > 0")
         }

@@ -175,6 +175,7 @@ import Testing
         (DecoderTrainingOptions(finalLearningRateFraction: 0), "final learning rate"),
         (DecoderTrainingOptions(batchSize: 1, shiftedSteps: 5), "shifted"),
         (DecoderTrainingOptions(pixelWeight: -1), "pixel weight"),
+        (DecoderTrainingOptions(steps: 2, shiftedSteps: 5), "exceed"),
         (DecoderTrainingOptions(featureWeight: 0, pixelWeight: 0), "nothing to train"),
     ])
     func badOptionsAreRefused(options: DecoderTrainingOptions, mentions: String) throws {
