@@ -19,7 +19,8 @@ extension FaceletCommandLine {
                 OptionSpec("eval-crops", value: "N",
                            help: "evaluation crops per held-out photo (8)"),
                 OptionSpec("samples", value: "N", help: "training crops per set (256)"),
-                OptionSpec("crop", value: "PX", help: "side of the square training crops (64)"),
+                OptionSpec("crop", value: "PX",
+                           help: "side of the square training crops (64, at most 256)"),
                 OptionSpec("k", value: "K", help: "K of Eq. 6 (100)"),
                 OptionSpec("neighbour-grid", value: "G",
                            help: "find Eq. 6's neighbours on features pooled to G x G cells "

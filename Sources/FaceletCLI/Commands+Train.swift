@@ -20,7 +20,8 @@ extension FaceletCommandLine {
                            help: "find Eq. 6's neighbours on features pooled to G x G cells "
                                + "per level (1 = spatial means, the default)"),
                 OptionSpec("samples", value: "N", help: "training crops per set (256)"),
-                OptionSpec("crop", value: "PX", help: "side of the square training crops (64)"),
+                OptionSpec("crop", value: "PX",
+                           help: "side of the square training crops (64, at most 256)"),
                 OptionSpec("paired", help: "the target folder holds the source photos after the "
                                + "effect (same names and sizes): cut Y's crops where X's are"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
