@@ -19,8 +19,9 @@
 #   scripts/train-demo-backbone.sh
 #
 # Each run is deterministic for its seed and thread count; another build of the tensor kernels
-# can change the last bits. Checkpoints and the intermediate backbones stay in
-# .cache/demo-backbone/, so an interrupted script resumes where it stopped.
+# can change the last bits. Each run checkpoints into .cache/demo-backbone/ (the checkpoint is
+# removed once its backbone is written) and the intermediate backbones stay there, so an
+# interrupted script resumes where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -69,7 +69,8 @@ extension FaceletCommandLine {
                                + "first N steps, with feature consistency as the target (0)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
                 OptionSpec("checkpoint", value: "FILE",
-                           help: "resume from / save progress to this file"),
+                           help: "resume from / save progress to this file (removed once the "
+                               + "backbone is written)"),
                 OptionSpec("name", value: "NAME", help: "package name (default: the backbone's)"),
                 OptionSpec("version", value: "V", help: "package version (default 1)"),
                 OptionSpec("output", short: "o", value: "FILE", help: "the backbone file to write"),
@@ -252,6 +253,10 @@ extension FaceletCommandLine {
             description: "Decoder trained for the encoder of \(source.manifest.name):"
                 + "\(source.manifest.version) on \(photos.count) photos.")
         try context.writeAtomically(data, to: path)
+        if let checkpoint {
+            // As with `train`: the backbone is safely on disk, the checkpoint has served.
+            try? FileManager.default.removeItem(at: checkpoint)
+        }
         context.emit([
             "path": .string(path), "name": .string(name), "version": .string(version),
             "digest": .string(package.contentDigest.description), "bytes": .integer(data.count),

@@ -115,8 +115,10 @@ import Testing
         let shifted = try fixture.json("train-decoder", "--backbone", "vgg-narrow",
                                        "--photos", fixture.path("photos"), "--steps", "2",
                                        "--batch", "2", "--shifted-steps", "2",
+                                       "--checkpoint", fixture.path("s.ckpt"),
                                        "--name", "vgg-shifted", "-o", fixture.path("s.fbb"))
         #expect(shifted["steps"] as? Int == 2)
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("s.ckpt")))
         _ = try fixture.json("publish", fixture.path("s.fbb"))
         let shiftedProvenance = try #require(try fixture.json("show", "vgg-shifted")["provenance"]
                                                as? [String: String])
