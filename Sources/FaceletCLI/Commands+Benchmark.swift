@@ -54,29 +54,14 @@ extension FaceletCommandLine {
         options.samplesPerHeldOutPhoto = try Training.count(arguments.value("eval-crops"),
                                                             "--eval-crops")
             ?? options.samplesPerHeldOutPhoto
-        options.training.samplesPerSet = try Training.count(arguments.value("samples"),
-                                                            "--samples")
-            ?? options.training.samplesPerSet
-        options.training.k = try Training.count(arguments.value("k"), "--k") ?? options.training.k
-        options.training.crop.size = try Training.count(arguments.value("crop"), "--crop")
-            ?? options.training.crop.size
-        options.training.neighbourGrid = try Training.count(arguments.value("neighbour-grid"),
-                                                            "--neighbour-grid")
-            ?? options.training.neighbourGrid
-        options.training.training.epochs = try Training.count(arguments.value("epochs"),
-                                                              "--epochs")
-            ?? options.training.training.epochs
-        options.training.training.seed = try Generate.seed(arguments.value("seed"))
-        options.training.pairedCrops = arguments.flag("paired")
+        try Training.readBankOptions(arguments, into: &options.training)
         try options.training.validate()
 
         let progress = Progress(io: context.io, label: "bench-effect")
         defer { progress.finish() }
         let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
                                                                       context: context))
-        if let levels = arguments.value("levels") {
-            options.training.levels = try Generate.levels(levels, backbone: backbone)
-        }
+        try Training.readLevels(arguments, backbone: backbone, into: &options.training)
         let photos = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
                                        warn: { context.note($0) })
         let result = try EffectBenchmark.run(

@@ -100,18 +100,7 @@ extension FaceletCommandLine {
             }
             configuration.method = method
         }
-        configuration.k = try Training.count(arguments.value("k"), "--k") ?? configuration.k
-        configuration.crop.size = try Training.count(arguments.value("crop"), "--crop")
-            ?? configuration.crop.size
-        configuration.neighbourGrid = try Training.count(arguments.value("neighbour-grid"),
-                                                         "--neighbour-grid")
-            ?? configuration.neighbourGrid
-        configuration.pairedCrops = arguments.flag("paired")
-        configuration.samplesPerSet = try Training.count(arguments.value("samples"), "--samples")
-            ?? configuration.samplesPerSet
-        configuration.training.epochs = try Training.count(arguments.value("epochs"), "--epochs")
-            ?? configuration.training.epochs
-        configuration.training.seed = try Generate.seed(arguments.value("seed"))
+        try Training.readBankOptions(arguments, into: &configuration)
         let path = context.path(output)
         try context.requireFolder(of: path)
         let name = context.positional(0)
@@ -121,9 +110,7 @@ extension FaceletCommandLine {
         defer { progress.finish() }
         let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
                                                                       context: context))
-        if let levels = arguments.value("levels") {
-            configuration.levels = try Generate.levels(levels, backbone: backbone)
-        }
+        try Training.readLevels(arguments, backbone: backbone, into: &configuration)
         try configuration.validate()
         progress.step("reading photos")
         let source = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(sourceText)),
@@ -200,10 +187,9 @@ extension FaceletCommandLine {
             ?? options.featureWeight
         options.pixelWeight = try Training.fraction(arguments.value("pixel-weight"),
                                                     "--pixel-weight") ?? options.pixelWeight
-        if let shifted = arguments.value("shifted-steps") {
-            options.shiftedSteps = shifted == "0" ? 0
-                : try Training.count(shifted, "--shifted-steps") ?? 0
-        }
+        options.shiftedSteps = try Training.count(arguments.value("shifted-steps"),
+                                                  "--shifted-steps", allowingZero: true)
+            ?? options.shiftedSteps
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
         let path = context.path(output)
         try context.requireFolder(of: path)
@@ -274,6 +260,33 @@ extension FaceletCommandLine {
 
 /// Helpers of the training commands.
 enum Training {
+    /// Reads the options `train` and `bench-effect` share into a bank training
+    /// configuration: `--k`, `--crop`, `--neighbour-grid`, `--paired`, `--samples`,
+    /// `--epochs` and `--seed` (`--levels` needs the backbone: see `readLevels`).
+    static func readBankOptions(_ arguments: ParsedArguments,
+                                into configuration: inout BankTrainingConfiguration) throws {
+        configuration.k = try count(arguments.value("k"), "--k") ?? configuration.k
+        configuration.crop.size = try count(arguments.value("crop"), "--crop")
+            ?? configuration.crop.size
+        configuration.neighbourGrid = try count(arguments.value("neighbour-grid"),
+                                                "--neighbour-grid")
+            ?? configuration.neighbourGrid
+        configuration.pairedCrops = arguments.flag("paired")
+        configuration.samplesPerSet = try count(arguments.value("samples"), "--samples")
+            ?? configuration.samplesPerSet
+        configuration.training.epochs = try count(arguments.value("epochs"), "--epochs")
+            ?? configuration.training.epochs
+        configuration.training.seed = try Generate.seed(arguments.value("seed"))
+    }
+
+    /// Reads `--levels` (names or numbers of the backbone's levels), when given.
+    static func readLevels(_ arguments: ParsedArguments, backbone: Backbone,
+                           into configuration: inout BankTrainingConfiguration) throws {
+        if let levels = arguments.value("levels") {
+            configuration.levels = try Generate.levels(levels, backbone: backbone)
+        }
+    }
+
     /// A finite, non-negative number option, or nil when absent.
     static func fraction(_ text: String?, _ option: String) throws -> Float? {
         guard let text else { return nil }
@@ -283,11 +296,13 @@ enum Training {
         return value
     }
 
-    /// A positive whole number option, or nil when absent.
-    static func count(_ text: String?, _ option: String) throws -> Int? {
+    /// A positive (or, `allowingZero`, non-negative) whole number option, or nil when absent.
+    static func count(_ text: String?, _ option: String,
+                      allowingZero: Bool = false) throws -> Int? {
         guard let text else { return nil }
-        guard let value = Int(text), value >= 1 else {
-            throw CLIError.usage("\(option) needs a whole number >= 1, got '\(text)'")
+        let least = allowingZero ? 0 : 1
+        guard let value = Int(text), value >= least else {
+            throw CLIError.usage("\(option) needs a whole number >= \(least), got '\(text)'")
         }
         return value
     }

@@ -61,6 +61,7 @@ public enum PseudoTargets {
         precondition(source.layout == target.layout, "X and Y have different layouts")
         precondition(source.neighbourGrid == target.neighbourGrid, "X and Y key differently")
         var warnings: [String] = []
+        let (keysX, keysY) = (source.neighbourKeys, target.neighbourKeys)
         let (kY, warnY) = effectiveK(k, size: target.count, setName: "target (Y)")
         let (kX, warnX) = effectiveK(k, size: source.count, setName: "source (X)")
         if let warnY { warnings.append(warnY) }
@@ -74,7 +75,6 @@ public enum PseudoTargets {
             let block = Array(blockStart ..< min(source.count, blockStart + blockSize))
             var sums = [[Float]](repeating: [Float](repeating: 0, count: recordCount),
                                  count: block.count)
-            let (keysX, keysY) = (source.neighbourKeys, target.neighbourKeys)
             let inY = block.map { nearest(keysX[$0], in: keysY, k: kY) }
             let inX = block.map { nearest(keysX[$0], in: keysX, k: kX) }
             try accumulate(from: target, neighbours: inY, weight: 1 / Float(kY), into: &sums)
