@@ -110,7 +110,8 @@ extension FaceletCommandLine {
                     + " of a crop" } ?? ""))
             lines.append("reconstruction PSNR: edit path at λ = 0 "
                 + "\(Format.number(result.reconstruction.editPathPSNR, digits: 3)) dB, "
-                + "decoder alone \(Format.number(result.reconstruction.decoderPSNR, digits: 3)) dB")
+                + "decoder alone " + (result.reconstruction.decoderPSNR.map {
+                    "\(Format.number($0, digits: 3)) dB" } ?? "n/a (its output is a colour transform)"))
             return lines
         }
     }

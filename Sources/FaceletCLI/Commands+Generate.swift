@@ -66,8 +66,10 @@ extension FaceletCommandLine {
         switch arguments.value("output-mode") ?? "image" {
         case "image": mode = .image
         case "difference": mode = .difference
+        case "affine-difference": mode = .affineDifference
         case let other:
-            throw CLIError.usage("--output-mode must be difference or image, got '\(other)'")
+            throw CLIError.usage("--output-mode must be image, difference or affine-difference, "
+                                 + "got '\(other)'")
         }
         let name = arguments.value("name") ?? "random-backbone"
         let version = arguments.value("version") ?? "1"

@@ -68,6 +68,10 @@ extension FaceletCommandLine {
                            help: "pre-train on shifted features ψ(x) + λ(ψ(x') − ψ(x)) for the "
                                + "first N steps, with feature consistency as the target (0)"),
                 OptionSpec("fresh", help: "start from a seeded random decoder, not the stored one"),
+                OptionSpec("output-mode", value: "MODE",
+                           help: "affine-difference: first turn a difference decoder into one "
+                               + "whose output is a per-pixel colour transform, starting from "
+                               + "the same edits (needs --edit-pairs)"),
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file (removed once the "
                                + "backbone is written)"),
@@ -204,9 +208,19 @@ extension FaceletCommandLine {
         let version = arguments.value("version") ?? "1"
         try Naming.validateName(name)
         try Naming.validateVersion(version)
-        let backbone = arguments.flag("fresh")
+        var backbone = arguments.flag("fresh")
             ? try TrainableBackbone.freshDecoder(encoderFrom: source, seed: options.seed)
             : try TrainableBackbone(package: source)
+        switch arguments.value("output-mode") {
+        case nil:
+            break
+        case OutputMode.affineDifference.rawValue?:
+            if backbone.architecture.output != .affineDifference {
+                backbone = try backbone.convertedToAffineDifference()
+            }
+        case let other?:
+            throw CLIError.usage("--output-mode must be affine-difference, got '\(other)'")
+        }
         progress.step("reading photos")
         let all = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
                                     warn: { context.note($0) })

@@ -98,7 +98,8 @@ public struct Backbone: Sendable {
     }
 
     /// Runs the decoder on (manipulated) features: the image in normalised space, before the
-    /// output mode is applied, NCHW `[N, 3, H, W]` at the encoder input's size.
+    /// output mode is applied, NCHW `[N, 3, H, W]` at the encoder input's size (`[N, 12, H, W]`
+    /// colour-transform coefficients for `affine-difference`).
     ///
     /// - Precondition: `features` has every level the decoder reads, with the shapes `encode`
     ///   gives.
@@ -123,6 +124,35 @@ public struct Backbone: Sendable {
             }
         }
         return x
+    }
+
+    /// The edited photo in pixel space (unclamped) from the decoder's output, following the
+    /// output mode: `denormalise(decoded)` for `image`, `denormalise(x̂ + decoded)` for
+    /// `add-input`, `x + std · (decoded − baseline)` for `difference`, and
+    /// `x + std · AffineColour.apply(decoded − baseline, to: x̂)` for `affine-difference`
+    /// (x̂ the normalised photo).
+    ///
+    /// - Parameters:
+    ///   - decoded: D(ψ(x) + λΔv), normalised space, `[N, decoderChannels, H, W]`.
+    ///   - baseline: D(ψ(x)), required when `outputMode.needsBaseline`.
+    ///   - photo: the padded photo, RGB in [0, 1], `[N, 3, H, W]`.
+    public func finish(_ decoded: Tensor, baseline: Tensor?, photo: Tensor) -> Tensor {
+        switch outputMode {
+        case .image:
+            return denormalise(decoded)
+        case .addInput:
+            return denormalise(Ops.add(normalise(photo), decoded))
+        case .difference, .affineDifference:
+            guard let baseline else {
+                preconditionFailure("output mode \(outputMode.rawValue) needs D(ψ(x))")
+            }
+            var change = Ops.addScaled(decoded, baseline, scale: -1)
+            if outputMode == .affineDifference {
+                change = AffineColour.apply(change, to: normalise(photo))
+            }
+            let scaled = mapChannels(change) { value, c in value * std[c] }
+            return Ops.add(photo, scaled)
+        }
     }
 
     private func mapChannels(_ x: Tensor, _ transform: (Float, Int) -> Float) -> Tensor {

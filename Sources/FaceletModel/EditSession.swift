@@ -31,7 +31,7 @@ public struct EditSession: Sendable {
     }
 
     /// The same photo prepared for another bank on the same backbone: ψ(x), the padding and
-    /// (for the `difference` mode) D(ψ(x)) are reused, only Δv = bank(ψ(x)) is computed. This is
+    /// (for the `difference` modes) D(ψ(x)) are reused, only Δv = bank(ψ(x)) is computed. This is
     /// what a hot swap costs an open session.
     ///
     /// - Throws: `ModelError` `model.backbone_mismatch` for a bank bound to another backbone.
@@ -55,7 +55,8 @@ public struct EditSession: Sendable {
 
     /// The edited photo at strength λ: crop(denormalise(D(ψ + λ·Δv))) for the `image` mode
     /// (the normalised input is added first for `add-input`; for `difference` the photo is
-    /// `x + std · (D(ψ + λ·Δv) − D(ψ))`), clamped to [0, 1], the photo's size.
+    /// `x + std · (D(ψ + λ·Δv) − D(ψ))`, for `affine-difference` the colour transform of the
+    /// difference applied to the photo; `Backbone.finish`), clamped to [0, 1], the photo's size.
     ///
     /// - Parameters:
     ///   - strength: λ; 0 gives exactly `Editor.reconstruct` of the photo. Any finite value
@@ -87,23 +88,6 @@ public struct EditSession: Sendable {
 
     /// The padded photo in pixel space (unclamped) from the decoder's output.
     private func finish(_ decoded: Tensor) -> Tensor {
-        switch backbone.outputMode {
-        case .image:
-            return backbone.denormalise(decoded)
-        case .addInput:
-            return backbone.denormalise(Ops.add(backbone.normalise(padded), decoded))
-        case .difference:
-            guard let baseline else { preconditionFailure("difference mode without D(ψ)") }
-            let change = Ops.addScaled(decoded, baseline, scale: -1)
-            var out = padded
-            let plane = padded.h * padded.w
-            for c in 0..<3 {
-                let scale = backbone.std[c]
-                for i in (c * plane)..<((c + 1) * plane) {
-                    out.data[i] += change.data[i] * scale
-                }
-            }
-            return out
-        }
+        backbone.finish(decoded, baseline: baseline, photo: padded)
     }
 }

@@ -26,7 +26,7 @@ public struct Editor: Sendable {
     }
 
     /// Prepares a photo for editing with `bank`: pads it, encodes ψ(x) once, computes
-    /// Δv = bank(ψ(x)) once, and (for the `difference` output mode) decodes D(ψ(x)) once, so
+    /// Δv = bank(ψ(x)) once, and (for the `difference` output modes) decodes D(ψ(x)) once, so
     /// each `render` only re-runs the decoder.
     ///
     /// - Throws: `ModelError` `model.image_too_small` for a photo under 2×2,
@@ -46,7 +46,7 @@ public struct Editor: Sendable {
     /// The photo passed through the backbone without any change (the λ = 0 path): the same
     /// pixels `render(strength: 0)` of any session of this photo gives.
     ///
-    /// In the `difference` output mode this is the photo itself.
+    /// In the `difference` and `affine-difference` output modes this is the photo itself.
     ///
     /// - Throws: `ModelError` `model.image_too_small` for a photo under 2×2,
     ///   `model.image_too_large` above `maximumPixels`.
@@ -67,7 +67,7 @@ public struct Editor: Sendable {
         let photo = Tensor(shape: [1, 3, image.height, image.width], data: image.pixels)
         let padded = padding.pad(photo)
         let features = backbone.encode(padded)
-        let baseline = backbone.outputMode == .difference ? backbone.decode(features) : nil
+        let baseline = backbone.outputMode.needsBaseline ? backbone.decode(features) : nil
         return EncodedInput(padding: padding, padded: padded, features: features,
                             baseline: baseline)
     }
@@ -81,6 +81,6 @@ struct EncodedInput: Sendable {
     let padded: Tensor
     /// ψ(x) of the padded photo.
     let features: FeatureSet
-    /// D(ψ(x)), kept for the `difference` output mode only.
+    /// D(ψ(x)), kept for the `difference` and `affine-difference` output modes only.
     let baseline: Tensor?
 }

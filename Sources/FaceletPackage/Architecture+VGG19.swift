@@ -11,8 +11,9 @@ extension Architecture {
     /// Channel counts 64/128/256/512 are multiplied by `width` and rounded (at least 1). The
     /// decoder is `decoder.conv5_1`, up, merge relu4_1, `decoder.conv4_1` … `conv4_5`, up, merge
     /// relu3_1, `decoder.conv3_1` … `conv3_5`, up, `decoder.conv2_1`, `conv2_2`, up,
-    /// `decoder.conv1_1`, `decoder.out` (3 channels, no activation). All convolutions are 3×3
-    /// with zero padding; the input is padded to a multiple of 16 by reflection.
+    /// `decoder.conv1_1`, `decoder.out` (3 channels, 12 for `affine-difference`; no
+    /// activation). All convolutions are 3×3 with zero padding; the input is padded to a
+    /// multiple of 16 by reflection.
     public static func vgg19(width: Double, skip: MergeMode = .concat,
                              upsample: UpsampleSpec = .nearest, output: OutputMode = .image,
                              mean: [Double] = imageNetMean,
@@ -51,7 +52,8 @@ extension Architecture {
             conv("decoder.conv3_5", c256, c128), .upsample(mode: upsample),
             conv("decoder.conv2_1", c128, c128), conv("decoder.conv2_2", c128, c64),
             .upsample(mode: upsample),
-            conv("decoder.conv1_1", c64, c64), conv("decoder.out", c64, 3, .none),
+            conv("decoder.conv1_1", c64, c64),
+            conv("decoder.out", c64, output.decoderChannels, .none),
         ]
         return Architecture(
             family: "vgg19", width: width,

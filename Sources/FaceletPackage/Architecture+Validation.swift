@@ -2,7 +2,8 @@ extension Architecture {
     /// Checks the description before any weight is read (docs/architecture.md): channel counts
     /// chain, every level is tapped exactly once with the declared channels at the declared
     /// stride, `merge` meets a level at the matching resolution, the decoder ends with 3 channels
-    /// at the input's resolution, and `pad_multiple` is a multiple of the deepest stride.
+    /// (12 for `affine-difference`) at the input's resolution, and `pad_multiple` is a multiple
+    /// of the deepest stride.
     /// - Throws: `PackageError` with code `.badArchitecture`, naming the op.
     public func validate() throws(PackageError) {
         try validateHead()
@@ -159,9 +160,10 @@ extension Architecture {
                 throw fail("\(at): input may only be the decoder's first op")
             }
         }
-        guard channels == 3, stride == 1 else {
-            throw fail("the decoder must end with 3 channels at stride 1, not \(channels)"
-                       + " channels at stride \(stride)")
+        guard channels == output.decoderChannels, stride == 1 else {
+            throw fail("the decoder must end with \(output.decoderChannels) channels at stride 1"
+                       + " (output \(output.rawValue)), not \(channels) channels at stride"
+                       + " \(stride)")
         }
     }
 

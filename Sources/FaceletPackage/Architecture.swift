@@ -87,6 +87,22 @@ public enum OutputMode: String, Codable, Sendable {
     case addInput = "add-input"
     /// The edit is `x + D(ψ(x) + λΔv) − D(ψ(x))`.
     case difference
+    /// The decoder's 12 output channels are a per-pixel colour transform of the normalised
+    /// input x: a 3 × 3 matrix A (channels 0–8, row-major) and an offset b (channels 9–11). The
+    /// edit is `x + (A' − A)·x + (b' − b)`, with `(A', b') = D(ψ(x) + λΔv)` and
+    /// `(A, b) = D(ψ(x))`: λ = 0 gives the photo back exactly, and a change of colour is applied
+    /// to every pixel at full resolution.
+    case affineDifference = "affine-difference"
+
+    /// The number of channels the decoder must end with: 12 for `affine-difference`, else 3.
+    public var decoderChannels: Int {
+        self == .affineDifference ? 12 : 3
+    }
+
+    /// Whether an edit needs the decoder's output for the unedited features, D(ψ(x)).
+    public var needsBaseline: Bool {
+        self == .difference || self == .affineDifference
+    }
 }
 
 /// How `merge` combines a level's feature with the current activation.

@@ -14,7 +14,9 @@ import Foundation
 /// The decoder learns plain reconstruction whatever the output mode: it minimises Eq. 4 for the
 /// reconstruction `r` of `TrainableBackbone.reconstruction(decoded:images:)` — `D(ψ(x))` for
 /// `image` and `difference` (the edit `x + D(ψ + λΔv) − D(ψ)` then carries only the change),
-/// `D(ψ(x)) + x` for `add-input` (so D learns to output the residual).
+/// `D(ψ(x)) + x` for `add-input` (so D learns to output the residual). An `affine-difference`
+/// decoder's reconstruction is its colour transform of x, which the identity meets: it learns
+/// from the paired-edit term, and Eq. 4's terms only pull it towards the identity.
 public struct DecoderTrainer: Sendable {
     /// The backbone whose decoder is trained (its starting weights).
     public let backbone: TrainableBackbone
@@ -34,6 +36,12 @@ public struct DecoderTrainer: Sendable {
                 options: DecoderTrainingOptions) throws(TrainingError) {
         let stride = backbone.architecture.levels.map(\.stride).max() ?? 1
         try options.validate(deepestStride: stride)
+        if backbone.architecture.output == .affineDifference, options.editPairWeight <= 0 {
+            // Eq. 4 alone is met by the identity transform (A = 0, b = 0): nothing to learn.
+            throw TrainingError(.invalidOption,
+                                "an affine-difference decoder learns from paired edits only; "
+                                    + "set --edit-pairs above 0")
+        }
         self.backbone = backbone
         self.photos = photos
         self.heldOut = heldOut
@@ -184,11 +192,14 @@ public struct DecoderTrainer: Sendable {
         let before = network.decodeForBackward(features)
         let after = network.decodeForBackward(network.encode(editedImages))
 
-        let decodedChange = Ops.addScaled(after.output, before.output, scale: -1)
+        let decodedChange = network.editChange(after: after.output, before: before.output,
+                                               images: images)
         let pixelChange = Ops.addScaled(editedImages, images, scale: -1)
         let (loss, gradient) = Gradients.meanSquaredError(decodedChange, pixelChange)
-        let weighted = Ops.addScaled(Tensor(zeros: gradient.shape), gradient,
-                                     scale: options.editPairWeight)
+        // The change is linear in after − before, so both share one output gradient, ±.
+        let weighted = network.decodedGradient(
+            Ops.addScaled(Tensor(zeros: gradient.shape), gradient, scale: options.editPairWeight),
+            images: images)
         let afterGradients = network.decoderParameterGradients(after, outputGradient: weighted)
         let beforeGradients = network.decoderParameterGradients(before, outputGradient: weighted)
         let gradients = zip(afterGradients, beforeGradients).map { after, before in

@@ -32,22 +32,17 @@ struct EditRenderer {
         return clamp(finish(decoded))
     }
 
-    /// denormalise(D(ψ(x))) alone, clamped: the decoder's own reconstruction.
-    func decoderAlone() -> Tensor {
-        clamp(backbone.denormalise(baseline))
+    /// denormalise(D(ψ(x))) alone, clamped: the decoder's own reconstruction; nil for
+    /// `affine-difference`, whose decoder outputs a colour transform, not an image.
+    func decoderAlone() -> Tensor? {
+        switch backbone.outputMode {
+        case .affineDifference: nil
+        case .image, .addInput, .difference: clamp(backbone.denormalise(baseline))
+        }
     }
 
     private func finish(_ decoded: Tensor) -> Tensor {
-        switch backbone.outputMode {
-        case .image:
-            return backbone.denormalise(decoded)
-        case .addInput:
-            return backbone.denormalise(Ops.add(backbone.normalise(image), decoded))
-        case .difference:
-            let change = Ops.addScaled(backbone.denormalise(decoded),
-                                       backbone.denormalise(baseline), scale: -1)
-            return Ops.add(image, change)
-        }
+        backbone.finish(decoded, baseline: baseline, photo: image)
     }
 
     private func clamp(_ x: Tensor) -> Tensor {

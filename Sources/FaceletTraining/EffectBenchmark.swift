@@ -56,8 +56,9 @@ public struct MethodBenchmark: Sendable, Equatable, Codable {
 public struct ReconstructionBenchmark: Sendable, Equatable, Codable {
     /// Mean PSNR (dB) of the λ = 0 edit path (what a user sees at strength 0) against x.
     public var editPathPSNR: Double
-    /// Mean PSNR (dB) of denormalise(D(ψ(x))) alone against x.
-    public var decoderPSNR: Double
+    /// Mean PSNR (dB) of denormalise(D(ψ(x))) alone against x; nil for an `affine-difference`
+    /// decoder, whose output is a colour transform of the photo, not an image rebuilt from ψ.
+    public var decoderPSNR: Double?
 }
 
 /// The benchmark's result (`facelet-registry benchmark`, printed or as `--json`).
@@ -267,7 +268,7 @@ public enum EffectBenchmark {
             ownEditFound: configuration.pairedCrops ? Self.ownEditShare(prepared) : nil,
             methods: results,
             reconstruction: ReconstructionBenchmark(editPathPSNR: tally.editPSNR / n,
-                                                    decoderPSNR: tally.decoderPSNR / n),
+                                                    decoderPSNR: tally.decoderPSNR.map { $0 / n }),
             transformRMS: (tally.transformSquares / n).squareRoot(),
             oracleClosure: tally.oracle / n,
             oracleRegionShare: transform.isLocal ? tally.oracleShare / n : nil,
@@ -364,7 +365,7 @@ public enum EffectBenchmark {
         var oracleLevelShares: [String: Double] = [:]
         var regionArea = 0.0
         var editPSNR = 0.0
-        var decoderPSNR = 0.0
+        var decoderPSNR: Double? = 0
         var transformSquares = 0.0
 
         init(strengths: [Double]) {
@@ -374,7 +375,11 @@ public enum EffectBenchmark {
 
         mutating func addReconstruction(renderer: EditRenderer, x: RGBImage) {
             editPSNR += psnr(renderer.render(delta: nil, strength: 0).data, x.pixels)
-            decoderPSNR += psnr(renderer.decoderAlone().data, x.pixels)
+            if let alone = renderer.decoderAlone() {
+                decoderPSNR? += psnr(alone.data, x.pixels)
+            } else {
+                decoderPSNR = nil
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import FaceletModel
 import FaceletTensor
 
 /// The value of the decoder's training objective on one batch, term by term.
@@ -16,11 +17,34 @@ extension TrainableBackbone {
     /// The image the network reconstructs from the decoder's output `decoded` for the input
     /// `images` (both normalised), according to the architecture's output mode: the decoder's
     /// output itself for `image` and `difference` (whose decoder is trained for plain
-    /// reconstruction), `decoded + images` for `add-input`.
+    /// reconstruction), `decoded + images` for `add-input`, and for `affine-difference` the
+    /// decoder's colour transform applied to the images, `images + A·images + b`.
     public func reconstruction(decoded: Tensor, images: Tensor) -> Tensor {
         switch architecture.output {
         case .image, .difference: decoded
         case .addInput: Ops.add(decoded, images)
+        case .affineDifference: Ops.add(images, AffineColour.apply(decoded, to: images))
+        }
+    }
+
+    /// The gradient with respect to the decoder's output of a loss whose gradient with respect
+    /// to `reconstruction(decoded:images:)` is `gradient`: the same tensor for every mode but
+    /// `affine-difference`, whose reconstruction is linear in the coefficients.
+    public func decodedGradient(_ gradient: Tensor, images: Tensor) -> Tensor {
+        switch architecture.output {
+        case .image, .difference, .addInput: gradient
+        case .affineDifference: AffineColour.coefficientGradient(gradient, image: images)
+        }
+    }
+
+    /// The change an edit makes, normalised: from the decoder's outputs for the edited and the
+    /// unedited features, `after − before`, or for `affine-difference` the colour transform of
+    /// that difference applied to `images` (what `Backbone.finish` adds to the photo).
+    public func editChange(after: Tensor, before: Tensor, images: Tensor) -> Tensor {
+        let difference = Ops.addScaled(after, before, scale: -1)
+        switch architecture.output {
+        case .image, .difference, .addInput: return difference
+        case .affineDifference: return AffineColour.apply(difference, to: images)
         }
     }
 
@@ -80,8 +104,8 @@ extension TrainableBackbone {
             gradient = Ops.add(gradient, throughEncoder)
         }
 
-        // For every output mode r = D(ψ) (+ images, a constant), so ∂L/∂D = ∂L/∂r.
-        let gradients = decoderParameterGradients(trace, outputGradient: gradient)
+        let gradients = decoderParameterGradients(
+            trace, outputGradient: decodedGradient(gradient, images: images))
         let total = pixelWeight * pixelLoss + featureWeight * featureLosses.reduce(0, +)
         let loss = DecoderLoss(total: total, pixel: pixelLoss, features: featureLosses)
         return (loss, gradients, reconstructed)

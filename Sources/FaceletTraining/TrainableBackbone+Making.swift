@@ -51,6 +51,45 @@ extension TrainableBackbone {
         return try TrainableBackbone(architecture: source.architecture, tensors: tensors)
     }
 
+    /// This `difference` backbone with its decoder's output turned into `affine-difference`
+    /// coefficients that make exactly the same edits: the last convolution's 3 output channels
+    /// become the offset b (channels 9–11) and the 9 new matrix channels start at zero, so
+    /// `x + (A' − A)·x + (b' − b)` equals `x + D(ψ') − D(ψ)` until training moves A.
+    ///
+    /// - Throws: `.invalidOption` when the backbone's output mode is not `difference` or its
+    ///   decoder does not end with a convolution.
+    public func convertedToAffineDifference() throws(TrainingError) -> TrainableBackbone {
+        guard architecture.output == .difference else {
+            throw TrainingError(.invalidOption,
+                                "only a difference decoder converts to affine-difference; this "
+                                    + "backbone's output is \(architecture.output.rawValue)")
+        }
+        guard case .conv(var last)? = architecture.decoder.last else {
+            throw TrainingError(.invalidOption,
+                                "the decoder does not end with a convolution, so its output "
+                                    + "cannot be widened to colour-transform coefficients")
+        }
+        var all = tensors
+        guard let weight = all[last.name + ".weight"], let bias = all[last.name + ".bias"] else {
+            throw TrainingError(.backboneMismatch, "the decoder lacks \(last.name)'s tensors")
+        }
+        let perOutput = weight.count / last.out
+        var widenedWeight = Tensor(zeros: [AffineColour.channels] + weight.shape.dropFirst())
+        var widenedBias = Tensor(zeros: [AffineColour.channels])
+        let offsetStart = AffineColour.channels - 3
+        widenedWeight.data.replaceSubrange(offsetStart * perOutput ..< AffineColour.channels
+                                            * perOutput, with: weight.data)
+        widenedBias.data.replaceSubrange(offsetStart ..< AffineColour.channels, with: bias.data)
+        all[last.name + ".weight"] = widenedWeight
+        all[last.name + ".bias"] = widenedBias
+
+        var converted = architecture
+        last.out = AffineColour.channels
+        converted.decoder[converted.decoder.count - 1] = .conv(last)
+        converted.output = .affineDifference
+        return try TrainableBackbone(architecture: converted, tensors: all)
+    }
+
     /// The backbone as a package (encoder and trained decoder), ready to write.
     ///
     /// - Returns: the file's bytes and the package (with its content digest).

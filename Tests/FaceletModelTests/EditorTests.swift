@@ -10,7 +10,7 @@ struct EditorTests {
     static let narrow = 1 / 16.0
 
     @Test("λ = 0 gives exactly the reconstruction", arguments: [
-        OutputMode.image, OutputMode.addInput, OutputMode.difference,
+        OutputMode.image, OutputMode.addInput, OutputMode.difference, OutputMode.affineDifference,
     ])
     func zeroStrengthEqualsReconstruction(_ output: OutputMode) throws {
         let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow, output: output))
@@ -27,9 +27,10 @@ struct EditorTests {
         #expect(session.render(strength: 1) != atZero)
     }
 
-    @Test("difference mode reconstructs the photo itself")
-    func differenceReconstructionIsThePhoto() throws {
-        let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow, output: .difference))
+    @Test("difference modes reconstruct the photo itself",
+          arguments: [OutputMode.difference, OutputMode.affineDifference])
+    func differenceReconstructionIsThePhoto(_ output: OutputMode) throws {
+        let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow, output: output))
         let photo = testPhoto(width: 17, height: 23)
         #expect(try Editor(backbone: backbone).reconstruct(photo) == photo)
     }
@@ -72,7 +73,8 @@ struct EditorTests {
     }
 
     @Test("a session moved to another bank renders what a fresh session for it renders",
-          arguments: [OutputMode.image, OutputMode.addInput, OutputMode.difference])
+          arguments: [OutputMode.image, OutputMode.addInput, OutputMode.difference,
+                      OutputMode.affineDifference])
     func applyingAnotherBankEqualsAFreshSession(_ output: OutputMode) throws {
         let (_, backbone) = try randomBackbone(.vgg19(width: Self.narrow, output: output))
         let first = try FaceletBank(

@@ -147,6 +147,15 @@ import Testing
         Self.checkDecoderGradients(backbone, featureWeight: 0.5, seed: 3)
     }
 
+    @Test func decoderGradientsMatchForTheAffineDifferenceOutput() throws {
+        // Eq. 4's pixel term in this mode compares x + A·x + b with x: the gradient goes
+        // through the colour transform to the 12 coefficient channels. (The feature term adds
+        // nothing mode-specific, and a second float32 encoder pass makes single entries'
+        // central differences too noisy here.)
+        Self.checkDecoderGradients(try Self.network(output: .affineDifference),
+                                   featureWeight: 0, seed: 4)
+    }
+
     @Test func shiftedFeatureConsistencyGradientsMatchFiniteDifferences() throws {
         let backbone = try Self.network(output: .difference)
         let x = Self.images(seed: 21)
@@ -182,8 +191,31 @@ import Testing
         }
     }
 
-    @Test func pairedEditGradientsMatchFiniteDifferences() throws {
-        let backbone = try Self.network(output: .difference)
+    /// The change of an `affine-difference` edit, `(A' − A)·x + (b' − b)`, entry by entry.
+    static func affineChange(after: Tensor, before: Tensor, images x: Tensor) -> Tensor {
+        var out = Tensor(zeros: x.shape)
+        let plane = x.h * x.w
+        for n in 0..<x.n {
+            for row in 0..<3 {
+                for p in 0..<plane {
+                    func k(_ c: Int) -> Float {
+                        let i = (n * 12 + c) * plane + p
+                        return after.data[i] - before.data[i]
+                    }
+                    var value = k(9 + row)
+                    for column in 0..<3 {
+                        value += k(3 * row + column) * x.data[(n * 3 + column) * plane + p]
+                    }
+                    out.data[(n * 3 + row) * plane + p] = value
+                }
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [OutputMode.difference, OutputMode.affineDifference])
+    func pairedEditGradientsMatchFiniteDifferences(output: OutputMode) throws {
+        let backbone = try Self.network(output: output)
         let x = Self.images(seed: 31)
         let psi = backbone.encode(x)
         var options = DecoderTrainingOptions(crop: CropOptions(size: 32), editPairWeight: 0.8)
@@ -197,8 +229,11 @@ import Testing
         let editedFeatures = backbone.encode(edited)
         // μ ‖(D(ψ(e(x))) − D(ψ(x))) − (e(x) − x)‖², recomputed with double-precision sums.
         func loss(_ network: TrainableBackbone) -> Double {
-            let change = Ops.addScaled(network.decode(editedFeatures), network.decode(psi),
-                                       scale: -1)
+            let after = network.decode(editedFeatures)
+            let before = network.decode(psi)
+            let change = output == .affineDifference
+                ? Self.affineChange(after: after, before: before, images: x)
+                : Ops.addScaled(after, before, scale: -1)
             return 0.8 * Self.meanSquare(change, Ops.addScaled(edited, x, scale: -1))
         }
         #expect(abs(Double(term.loss) - loss(backbone)) <= 1e-4 * loss(backbone))
