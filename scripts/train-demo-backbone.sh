@@ -55,7 +55,10 @@ stage 3-pairs "$work/2-pairs.fbb" 1 "$work/3-pairs.fbb" --steps 3000 --seed 12 \
     --edit-pairs 10 --learning-rate 0.0003 --final-lr 0.3
 stage 4-edits "$work/3-pairs.fbb" 1 "$work/4-edits.fbb" --steps 300 --seed 13 \
     --edit-pairs 10 --pixel-weight 0 --omega 0 --learning-rate 0.0003
-stage 5-edits "$work/4-edits.fbb" 2 demo/facelet-demo-backbone.fbb --steps 3000 --seed 14 \
+stage 5-edits "$work/4-edits.fbb" 2 "$work/5-edits.fbb" --steps 3000 --seed 14 \
     --edit-pairs 10 --pixel-weight 0 --omega 0 --learning-rate 0.0005 --final-lr 0.2
+stage 6-affine "$work/5-edits.fbb" 3 demo/facelet-demo-backbone.fbb --steps 2500 --seed 15 \
+    --output-mode affine-difference --edit-pairs 10 --pixel-weight 0 --omega 0 \
+    --learning-rate 0.0005 --final-lr 0.2
 sum=$(sha256sum demo/facelet-demo-backbone.fbb | cut -d" " -f1)
 echo "wrote demo/facelet-demo-backbone.fbb (sha256 of the file: $sum)"

@@ -26,6 +26,11 @@ extension FaceletCommandLine {
                            help: "find Eq. 6's neighbours on features pooled to G x G cells "
                                + "per level (1 = spatial means, the default)"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs for facelet (30)"),
+                OptionSpec("guide-radius", value: "PX",
+                           help: "render every method with a guided change of this window "
+                               + "radius, as a bank trained with it would be (off)"),
+                OptionSpec("guide-epsilon", value: "E",
+                           help: "the guided change's ridge term (0.001; with --guide-radius)"),
                 OptionSpec("levels", value: "LIST",
                            help: "levels the effects act on (default all)"),
                 OptionSpec("seed", value: "S", help: "random seed (1)"),
@@ -96,7 +101,9 @@ extension FaceletCommandLine {
                 + "\(result.trainingSamples) crops per set "
                 + "(\(result.paired ? "paired" : "unpaired")), "
                 + "K \(result.k), levels \(result.levels.joined(separator: ",")), "
-                + "transform RMS \(Format.number(result.transformRMS, digits: 3))"]
+                + "transform RMS \(Format.number(result.transformRMS, digits: 3))"
+                + (result.guide.map { ", guided change radius \($0.radius) px, ε "
+                    + Format.number($0.epsilon) } ?? "")]
             if let found = result.ownEditFound {
                 lines.append("Eq. 6 found each crop's own edit as its nearest neighbour in Y for "
                     + Format.number(100 * found, digits: 3) + " % of X")

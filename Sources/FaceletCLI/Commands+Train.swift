@@ -25,6 +25,11 @@ extension FaceletCommandLine {
                 OptionSpec("paired", help: "the target folder holds the source photos after the "
                                + "effect (same names and sizes): cut Y's crops where X's are"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
+                OptionSpec("guide-radius", value: "PX",
+                           help: "render the effect with a guided change: fit it to the "
+                               + "photo's colours in windows of this radius (off)"),
+                OptionSpec("guide-epsilon", value: "E",
+                           help: "the guided change's ridge term (0.001; with --guide-radius)"),
                 OptionSpec("seed", value: "S", help: "random seed for crops and weights (1)"),
                 OptionSpec("levels", value: "LIST", help: "levels to act on (default all)"),
                 OptionSpec("checkpoint", value: "FILE",
@@ -291,6 +296,35 @@ enum Training {
         configuration.training.epochs = try count(arguments.value("epochs"), "--epochs")
             ?? configuration.training.epochs
         configuration.training.seed = try Generate.seed(arguments.value("seed"))
+        configuration.guide = try readGuide(arguments)
+    }
+
+    /// Reads `--guide-radius` and `--guide-epsilon` into a bank's guided change (nil when
+    /// neither is given).
+    static func readGuide(_ arguments: ParsedArguments) throws -> ChangeGuide? {
+        let radius = try count(arguments.value("guide-radius"), "--guide-radius")
+        let epsilonText = arguments.value("guide-epsilon")
+        guard let radius else {
+            guard epsilonText == nil else {
+                throw CLIError.usage("--guide-epsilon needs --guide-radius")
+            }
+            return nil
+        }
+        var guide = ChangeGuide(radius: radius, epsilon: 0.001)
+        if let epsilonText {
+            guard let epsilon = Double(epsilonText) else {
+                throw CLIError.usage("--guide-epsilon needs a number in (0, 1], got "
+                                     + "'\(epsilonText)'")
+            }
+            guide.epsilon = epsilon
+        }
+        do {
+            try guide.validate()
+        } catch {
+            throw CLIError.usage(error.message.replacingOccurrences(
+                of: "bank.guide.", with: "--guide-"))
+        }
+        return guide
     }
 
     /// Reads `--levels` (names or numbers of the backbone's levels), when given.

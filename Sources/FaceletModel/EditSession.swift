@@ -16,11 +16,15 @@ public struct EditSession: Sendable {
     /// How the photo was padded.
     public let padding: InputPadding
 
+    /// The bank's guided change, applied to every render (nil: the change as decoded).
+    public let guide: GuidedChange?
+
     private let padded: Tensor
     private let baseline: Tensor?
     private let bankLevels: [String]
 
-    init(backbone: Backbone, input: EncodedInput, delta: FeatureSet, bankLevels: [String]) {
+    init(backbone: Backbone, input: EncodedInput, delta: FeatureSet, bankLevels: [String],
+         guide: GuidedChange?) {
         self.backbone = backbone
         self.features = input.features
         self.delta = delta
@@ -28,6 +32,7 @@ public struct EditSession: Sendable {
         self.padded = input.padded
         self.baseline = input.baseline
         self.bankLevels = bankLevels
+        self.guide = guide
     }
 
     /// The same photo prepared for another bank on the same backbone: ψ(x), the padding and
@@ -43,7 +48,7 @@ public struct EditSession: Sendable {
         let input = EncodedInput(padding: padding, padded: padded, features: features,
                                  baseline: baseline)
         return EditSession(backbone: backbone, input: input, delta: bank.delta(features),
-                           bankLevels: bank.levels)
+                           bankLevels: bank.levels, guide: bank.guide)
     }
 
     /// The photo's width.
@@ -57,6 +62,8 @@ public struct EditSession: Sendable {
     /// (the normalised input is added first for `add-input`; for `difference` the photo is
     /// `x + std · (D(ψ + λ·Δv) − D(ψ))`, for `affine-difference` the colour transform of the
     /// difference applied to the photo; `Backbone.finish`), clamped to [0, 1], the photo's size.
+    /// With the bank's `guide`, the change from the photo is first fitted to the photo's colours
+    /// (`GuidedChange`).
     ///
     /// - Parameters:
     ///   - strength: λ; 0 gives exactly `Editor.reconstruct` of the photo. Any finite value
@@ -66,7 +73,11 @@ public struct EditSession: Sendable {
     /// - Precondition: `strength` is finite.
     public func render(strength: Double, levels: Set<String>? = nil) -> RGBImage {
         let decoded = decodeEdited(strength: strength, levels: levels)
-        let image = finish(decoded)
+        var image = finish(decoded)
+        if let guide, strength != 0 {
+            let change = Ops.addScaled(image, padded, scale: -1)
+            image = Ops.add(padded, guide(change, guide: padded))
+        }
         let cropped = padding.crop(image)
         // NaN fails `value > 0` and becomes 0.
         let pixels = cropped.data.map { value -> Float in value > 0 ? min(value, 1) : 0 }

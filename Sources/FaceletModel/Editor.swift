@@ -40,7 +40,7 @@ public struct Editor: Sendable {
         let input = try encodeInput(image)
         let delta = bank.delta(input.features)
         return EditSession(backbone: backbone, input: input, delta: delta,
-                           bankLevels: bank.levels)
+                           bankLevels: bank.levels, guide: bank.guide)
     }
 
     /// The photo passed through the backbone without any change (the λ = 0 path): the same
@@ -53,7 +53,7 @@ public struct Editor: Sendable {
     public func reconstruct(_ image: RGBImage) throws(ModelError) -> RGBImage {
         let input = try encodeInput(image)
         let session = EditSession(backbone: backbone, input: input, delta: FeatureSet(),
-                                  bankLevels: [])
+                                  bankLevels: [], guide: nil)
         return session.render(strength: 0)
     }
 

@@ -21,6 +21,8 @@ public struct FaceletBank: Sendable {
     public let strength: StrengthRange
     /// The bytes the bank's weights occupy as float32 (what it costs to keep it loaded).
     public let byteSize: Int
+    /// How the edit's change is fitted to the photo (`bank.guide` of the manifest), if at all.
+    public let guide: GuidedChange?
 
     private let layers: [String: [ConvLayer]]
 
@@ -84,6 +86,7 @@ public struct FaceletBank: Sendable {
         self.levels = ordered.map(\.name)
         self.strength = manifest.strength
         self.byteSize = byteSize
+        self.guide = manifest.bank?.guide.map(GuidedChange.init)
         self.layers = layers
     }
 

@@ -43,10 +43,49 @@ public enum Padding: String, Codable, Sendable {
 public struct BankDescription: Codable, Sendable, Equatable {
     /// The border mode of each of the three convolutions of a level: `zero` or `reflect`.
     public var padding: [Padding]
+    /// How the edit's change is fitted to the photo before it is added, if at all.
+    public var guide: ChangeGuide?
 
-    /// Makes a description; `Manifest.validate()` checks there are three `zero`/`reflect` modes.
-    public init(padding: [Padding]) {
+    /// Makes a description; `Manifest.validate()` checks there are three `zero`/`reflect` modes
+    /// and a valid guide.
+    public init(padding: [Padding], guide: ChangeGuide? = nil) {
         self.padding = padding
+        self.guide = guide
+    }
+}
+
+/// A bank's guided change (docs/runtime.md, "Guided change"): the change an edit makes to the
+/// photo is fitted, in every window of `2·radius + 1` pixels, as an affine function of the
+/// photo's colours (ridge term `epsilon`), and rebuilt from the photo, so a change of colour
+/// keeps the photo's detail.
+public struct ChangeGuide: Codable, Sendable, Equatable {
+    /// The window radius, in pixels of the photo (1...1024).
+    public var radius: Int
+    /// The ridge term added to each window's colour covariance, RGB in [0, 1] units
+    /// (finite, in (0, 1]).
+    public var epsilon: Double
+
+    /// Makes a guide; `Manifest.validate()` checks the ranges.
+    public init(radius: Int, epsilon: Double) {
+        self.radius = radius
+        self.epsilon = epsilon
+    }
+
+    /// The largest radius accepted.
+    public static let maximumRadius = 1024
+
+    /// Checks the ranges.
+    /// - Throws: `PackageError` `.badManifest`.
+    public func validate() throws(PackageError) {
+        guard radius >= 1, radius <= Self.maximumRadius else {
+            throw PackageError(.badManifest,
+                               "bank.guide.radius must be 1-\(Self.maximumRadius) pixels",
+                               context: ["bank.guide.radius": "\(radius)"])
+        }
+        guard epsilon.isFinite, epsilon > 0, epsilon <= 1 else {
+            throw PackageError(.badManifest, "bank.guide.epsilon must be in (0, 1]",
+                               context: ["bank.guide.epsilon": "\(epsilon)"])
+        }
     }
 }
 
@@ -180,6 +219,7 @@ public struct Manifest: Codable, Sendable, Equatable {
                                "a bank manifest needs \"bank\": {\"padding\": [three of"
                                + " \"zero\"/\"reflect\"]}")
         }
+        try bank.guide?.validate()
         guard architecture == nil else {
             throw PackageError(.badManifest,
                                "\"architecture\" belongs to backbones; remove it from the bank")

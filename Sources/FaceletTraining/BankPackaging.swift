@@ -52,13 +52,14 @@ public enum BankPackaging {
                               version: String, description: String = "",
                               strength: StrengthRange = StrengthRange(default: 1, min: -1,
                                                                       max: 2),
+                              guide: ChangeGuide? = nil,
                               provenance: [String: String])
         throws(TrainingError) -> (data: Data, package: Package) {
         let padding = network.padding.compactMap { FaceletPackage.Padding(rawValue: $0.rawValue) }
         let manifest = Manifest(kind: .bank, name: name, version: version,
                                 description: description, backbone: backbone.contentDigest,
                                 levels: network.levels, strength: strength,
-                                bank: BankDescription(padding: padding),
+                                bank: BankDescription(padding: padding, guide: guide),
                                 provenance: provenance)
         do {
             return try PackageWriter.encode(manifest, tensors: tensors(network))

@@ -28,13 +28,16 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
     /// so Y's crops are cut where X's are; otherwise they are drawn independently. Eq. 6 does
     /// not use the pairing: it still finds each x's neighbours by search.
     public var pairedCrops: Bool
+    /// The guided change the bank asks for at render time (`bank.guide` of its manifest), if
+    /// any. It does not change training; the benchmark renders every method with it.
+    public var guide: ChangeGuide?
 
     /// Makes a configuration; the defaults: facelet, K = 100, 256 crops of 64 px per set.
     public init(method: BankMethod = .facelet, k: Int = 100, samplesPerSet: Int = 256,
                 crop: CropOptions = CropOptions(), training: BankTrainingOptions = .init(),
                 levels: [String]? = nil, extractionBatch: Int = 8,
                 memoryBudget: Int = 256 << 20, neighbourGrid: Int = 1,
-                pairedCrops: Bool = false) {
+                pairedCrops: Bool = false, guide: ChangeGuide? = nil) {
         self.method = method
         self.k = k
         self.samplesPerSet = samplesPerSet
@@ -45,6 +48,7 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
         self.memoryBudget = memoryBudget
         self.neighbourGrid = neighbourGrid
         self.pairedCrops = pairedCrops
+        self.guide = guide
     }
 
     /// The seed offsets of X's and Y's crops: equal when the crops are paired.
@@ -65,6 +69,13 @@ public struct BankTrainingConfiguration: Sendable, Equatable, Codable {
             throw TrainingError(.invalidOption, "The crop side must be at most 256 px (photos "
                                     + "are reduced to a shorter side of 256 px, so a larger "
                                     + "crop only enlarges them), got \(crop.size)")
+        }
+        if let guide {
+            do {
+                try guide.validate()
+            } catch {
+                throw TrainingError(.invalidOption, error.message)
+            }
         }
         guard neighbourGrid >= 1, neighbourGrid <= 64 else {
             throw TrainingError(.invalidOption, "The neighbour grid must lie in 1...64")
@@ -293,7 +304,7 @@ public struct BankTrainingJob {
         report.trainingSeconds = Self.seconds(clock.now - started)
         let encoded = try BankPackaging.encode(
             network, backbone: backbone, name: name, version: version,
-            description: description,
+            description: description, guide: configuration.guide,
             provenance: provenance(report, sourceDigest: sourceDigest,
                                    targetDigest: targetDigest))
         return BankTrainingResult(data: encoded.data, package: encoded.package,

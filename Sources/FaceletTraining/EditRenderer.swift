@@ -13,9 +13,14 @@ struct EditRenderer {
     /// D(ψ(x)) in normalised space.
     let baseline: Tensor
 
-    init(backbone: Backbone, image: Tensor) {
+    /// The guided change applied to every edit (λ ≠ 0), as `EditSession.render` applies a
+    /// bank's.
+    let guide: GuidedChange?
+
+    init(backbone: Backbone, image: Tensor, guide: GuidedChange? = nil) {
         self.backbone = backbone
         self.image = image
+        self.guide = guide
         self.features = backbone.encode(image)
         self.baseline = backbone.decode(features)
     }
@@ -23,13 +28,10 @@ struct EditRenderer {
     /// The edited photo at strength λ, clamped to [0, 1] (λ = 0 or a nil Δv: the
     /// reconstruction path).
     func render(delta: FeatureSet?, strength: Float) -> Tensor {
-        let decoded: Tensor
-        if let delta, strength != 0 {
-            decoded = backbone.decode(features.adding(delta, scale: strength))
-        } else {
-            decoded = baseline
+        guard let delta, strength != 0 else {
+            return clamp(backbone.finish(baseline, baseline: baseline, photo: image))
         }
-        return clamp(finish(decoded))
+        return clamp(finish(backbone.decode(features.adding(delta, scale: strength))))
     }
 
     /// denormalise(D(ψ(x))) alone, clamped: the decoder's own reconstruction; nil for
@@ -42,7 +44,9 @@ struct EditRenderer {
     }
 
     private func finish(_ decoded: Tensor) -> Tensor {
-        backbone.finish(decoded, baseline: baseline, photo: image)
+        let edited = backbone.finish(decoded, baseline: baseline, photo: image)
+        guard let guide else { return edited }
+        return Ops.add(image, guide(Ops.addScaled(edited, image, scale: -1), guide: image))
     }
 
     private func clamp(_ x: Tensor) -> Tensor {

@@ -85,6 +85,8 @@ public struct EffectBenchmarkResult: Sendable, Equatable, Codable {
     public var levels: [String]
     /// Whether Y was T of the very crops of X (`BankTrainingConfiguration.pairedCrops`).
     public var paired: Bool
+    /// The guided change every method and the oracle were rendered with, if any.
+    public var guide: ChangeGuide?
     /// With a paired Y: the share of X's crops whose nearest neighbour in Y (on Eq. 6's
     /// neighbour keys) is their own edit T(x); nil when unpaired. Eq. 6 never sees the pairing;
     /// this says how often its neighbour search rediscovers it.
@@ -186,7 +188,8 @@ public enum EffectBenchmark {
             let x = heldOutSet.sample(index, options: crop, seed: evaluationSeed)
             let (tx, mask) = transform.apply(x)
             let renderer = EditRenderer(backbone: backbone,
-                                        image: FeatureExtraction.tensor(x))
+                                        image: FeatureExtraction.tensor(x),
+                                        guide: configuration.guide.map(GuidedChange.init))
             let padding: InputPadding
             do {
                 padding = try InputPadding(width: x.width, height: x.height,
@@ -264,7 +267,7 @@ public enum EffectBenchmark {
             heldOutPhotos: heldOutSet.count, evaluationSamples: count,
             trainingSamples: configuration.samplesPerSet, cropSize: crop.size,
             k: targets.kTarget, levels: prepared.source.layout.levels.map(\.name),
-            paired: configuration.pairedCrops,
+            paired: configuration.pairedCrops, guide: configuration.guide,
             ownEditFound: configuration.pairedCrops ? Self.ownEditShare(prepared) : nil,
             methods: results,
             reconstruction: ReconstructionBenchmark(editPathPSNR: tally.editPSNR / n,
