@@ -10,11 +10,14 @@
 #   scripts/bench-effects.sh [BACKBONE]      # default: demo/facelet-demo-backbone.fbb
 #
 # Runs (all with 32 evaluation crops per held-out photo, seed 1):
-#   1. warm-grade, Y = T(X) as sets, K = 1, neighbours on a 4 x 4 grid, the bank on relu3_1
-#   2. shadow-lift (a local change where the photo is dark), same settings
-#   3. bright-patch (a fixed ellipse in every crop), same settings: reported, not in the bar
-#   4. warm-grade with train's defaults (Y = T of other crops, K = 100, all levels): reported
-# About 4 minutes on a quiet 2-core machine.
+#   1. warm-grade, Y = T(X) as sets, K = 1, neighbours on a 4 x 4 grid, the bank on relu3_1,
+#      rendered with a guided change of radius 32 px (a colour effect's setting, as the demo's
+#      effect is trained)
+#   2. the same without the guided change: reported
+#   3. shadow-lift (a local change where the photo is dark), the settings of 2
+#   4. bright-patch (a fixed ellipse in every crop), the settings of 2: reported, not in the bar
+#   5. warm-grade with train's defaults (Y = T of other crops, K = 100, all levels): reported
+# About 2 minutes on a quiet 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backbone=${1:-demo/facelet-demo-backbone.fbb}
@@ -33,7 +36,8 @@ run() {
     echo "== $name: facelet-registry bench-effect ${common[*]} $*" >&2
     "$bin" bench-effect "${common[@]}" "$@" --json >"$out/$name.json"
 }
-run warm-grade --transform warm-grade "${learned[@]}"
+run warm-grade --transform warm-grade "${learned[@]}" --guide-radius 32
+run warm-grade-unguided --transform warm-grade "${learned[@]}"
 run shadow-lift --transform shadow-lift "${learned[@]}"
 run bright-patch --transform bright-patch "${learned[@]}"
 run warm-grade-defaults --transform warm-grade
@@ -49,11 +53,13 @@ def alone(result):
     return "n/a (a colour-transform decoder)" if psnr is None else f"{psnr:.1f} dB"
 def method(result, name):
     return next(m for m in result["methods"] if m["method"] == name)
-for name in ["warm-grade", "shadow-lift", "bright-patch", "warm-grade-defaults"]:
+for name in ["warm-grade", "warm-grade-unguided", "shadow-lift", "bright-patch",
+             "warm-grade-defaults"]:
     r = load(name)
     print(f"\n== {name}: {r['transform']}, {'paired' if r['paired'] else 'unpaired'}, "
           f"K {r['k']}, levels {','.join(r['levels'])}, {r['training_samples']} crops per set, "
-          f"{r['evaluation_samples']} held-out crops, transform RMS {r['transform_rms']:.4f}")
+          f"{r['evaluation_samples']} held-out crops, transform RMS {r['transform_rms']:.4f}"
+          + (f", guided change radius {r['guide']['radius']} px" if r.get("guide") else ""))
     if r.get("own_edit_found") is not None:
         print(f"   Eq. 6 found each crop's own edit as nearest in Y for "
               f"{100 * r['own_edit_found']:.1f} % of X")

@@ -41,11 +41,15 @@ public struct GuidedChange: Sendable, Equatable {
                      "expected two [N, 3, H, W] tensors, got \(change.shape), \(guide.shape)")
         var out = Tensor(zeros: change.shape)
         let plane = guide.h * guide.w
+        let box = BoxMean(height: guide.h, width: guide.w, radius: radius)
         for n in 0..<guide.n {
             let base = n * 3 * plane
-            let image = (0..<3).map { Array(guide.data[(base + $0 * plane)..<(base + ($0 + 1) * plane)]) }
-            let delta = (0..<3).map { Array(change.data[(base + $0 * plane)..<(base + ($0 + 1) * plane)]) }
-            let filtered = filter(delta, guide: image, height: guide.h, width: guide.w)
+            func channel(_ t: Tensor, _ c: Int) -> ArraySlice<Float> {
+                t.data[(base + c * plane)..<(base + (c + 1) * plane)]
+            }
+            let image = (0..<3).map { Array(channel(guide, $0)) }
+            let delta = (0..<3).map { Array(channel(change, $0)) }
+            let filtered = filter(delta, guide: image, box: box)
             for c in 0..<3 {
                 out.data.replaceSubrange((base + c * plane)..<(base + (c + 1) * plane),
                                          with: filtered[c])
@@ -54,36 +58,38 @@ public struct GuidedChange: Sendable, Equatable {
         return out
     }
 
-    private func filter(_ delta: [[Float]], guide: [[Float]], height: Int, width: Int)
-        -> [[Float]] {
-        let plane = height * width
-        let box = BoxMean(height: height, width: width, radius: radius)
-        let meanGuide = guide.map { box($0.map(Double.init)) }
-        let meanDelta = delta.map { box($0.map(Double.init)) }
-        var products: [[Double]] = []
+    // TODO: single-threaded; it keeps 21 float planes of the photo's size at its peak (about
+    // 340 MB at 4 megapixels). Measure it in facelet-bench, then compute by bands of rows in
+    // parallel, or fit at a reduced resolution (He and Sun's fast guided filter).
+    private func filter(_ delta: [[Float]], guide: [[Float]], box: BoxMean) -> [[Float]] {
+        let plane = box.height * box.width
+        // Window means of x_i, Δ_k, x_i·x_j (i ≤ j) and x_i·Δ_k.
+        let meanGuide = guide.map { box($0) }
+        let meanDelta = delta.map { box($0) }
+        var products: [[Float]] = []
         for i in 0..<3 {
             for j in i..<3 {
-                products.append(box((0..<plane).map { Double(guide[i][$0] * guide[j][$0]) }))
+                products.append(box(zip(guide[i], guide[j]).map { $0 * $1 }))
             }
         }
-        var cross: [[Double]] = []
+        var cross: [[Float]] = []
         for i in 0..<3 {
             for k in 0..<3 {
-                cross.append(box((0..<plane).map { Double(guide[i][$0] * delta[k][$0]) }))
+                cross.append(box(zip(guide[i], delta[k]).map { $0 * $1 }))
             }
         }
 
-        // Per pixel: M = (Σ + εI)⁻¹ C, β = μ_Δ − Mᵀ μ_x; 9 + 3 coefficient planes.
-        var coefficients = [[Double]](repeating: [Double](repeating: 0, count: plane), count: 12)
-        let eps = epsilon
+        // Per window: M = (Σ + εI)⁻¹ C (coefficient i·3 + k maps x_i to Δ_k) and
+        // β_k = μ_Δk − Σ_i M_ik μ_xi: 9 + 3 coefficient planes.
+        var coefficients = [[Float]](repeating: [Float](repeating: 0, count: plane), count: 12)
         for p in 0..<plane {
-            let mu = (meanGuide[0][p], meanGuide[1][p], meanGuide[2][p])
-            let s00 = products[0][p] - mu.0 * mu.0 + eps
-            let s01 = products[1][p] - mu.0 * mu.1
-            let s02 = products[2][p] - mu.0 * mu.2
-            let s11 = products[3][p] - mu.1 * mu.1 + eps
-            let s12 = products[4][p] - mu.1 * mu.2
-            let s22 = products[5][p] - mu.2 * mu.2 + eps
+            let mu = [Double(meanGuide[0][p]), Double(meanGuide[1][p]), Double(meanGuide[2][p])]
+            let s00 = Double(products[0][p]) - mu[0] * mu[0] + epsilon
+            let s01 = Double(products[1][p]) - mu[0] * mu[1]
+            let s02 = Double(products[2][p]) - mu[0] * mu[2]
+            let s11 = Double(products[3][p]) - mu[1] * mu[1] + epsilon
+            let s12 = Double(products[4][p]) - mu[1] * mu[2]
+            let s22 = Double(products[5][p]) - mu[2] * mu[2] + epsilon
             // The inverse of the symmetric Σ + εI by cofactors (positive definite: ε > 0).
             let c00 = s11 * s22 - s12 * s12
             let c01 = s02 * s12 - s01 * s22
@@ -91,67 +97,65 @@ public struct GuidedChange: Sendable, Equatable {
             let c11 = s00 * s22 - s02 * s02
             let c12 = s01 * s02 - s00 * s12
             let c22 = s00 * s11 - s01 * s01
-            let determinant = s00 * c00 + s01 * c01 + s02 * c02
-            let inverse = [c00, c01, c02, c01, c11, c12, c02, c12, c22].map { $0 / determinant }
-            let muGuide = [mu.0, mu.1, mu.2]
+            let scale = 1 / (s00 * c00 + s01 * c01 + s02 * c02)
+            let inverse = [c00, c01, c02, c01, c11, c12, c02, c12, c22]
             for k in 0..<3 {
-                let muDelta = meanDelta[k][p]
-                var covariance = [0.0, 0.0, 0.0]
-                for i in 0..<3 {
-                    covariance[i] = cross[i * 3 + k][p] - muGuide[i] * muDelta
+                let muDelta = Double(meanDelta[k][p])
+                let covariance = (0..<3).map { i in
+                    Double(cross[i * 3 + k][p]) - mu[i] * muDelta
                 }
                 var beta = muDelta
                 for i in 0..<3 {
-                    let m = inverse[i * 3] * covariance[0] + inverse[i * 3 + 1] * covariance[1]
-                        + inverse[i * 3 + 2] * covariance[2]
-                    coefficients[i * 3 + k][p] = m
-                    beta -= m * muGuide[i]
+                    let m = scale * (inverse[i * 3] * covariance[0]
+                                     + inverse[i * 3 + 1] * covariance[1]
+                                     + inverse[i * 3 + 2] * covariance[2])
+                    coefficients[i * 3 + k][p] = Float(m)
+                    beta -= m * mu[i]
                 }
-                coefficients[9 + k][p] = beta
+                coefficients[9 + k][p] = Float(beta)
             }
         }
-        let averaged = coefficients.map { box($0) }
-        return (0..<3).map { k in
-            (0..<plane).map { p in
-                var value = averaged[9 + k][p]
-                for i in 0..<3 { value += averaged[i * 3 + k][p] * Double(guide[i][p]) }
-                return Float(value)
+        products = []
+        cross = []
+
+        // Each pixel: the mean coefficients of the windows covering it, applied to its colour.
+        var out = [[Float]](repeating: [Float](repeating: 0, count: plane), count: 3)
+        for k in 0..<3 {
+            out[k] = box(coefficients[9 + k])
+            for i in 0..<3 {
+                let averaged = box(coefficients[i * 3 + k])
+                for p in 0..<plane { out[k][p] += averaged[p] * guide[i][p] }
             }
         }
+        return out
     }
 }
 
-/// The mean over the (2ρ+1)² window around each pixel, clipped at the borders, by summed-area
-/// tables.
-public struct BoxMean {
+/// The mean over the (2ρ+1)² window around each pixel, clipped at the borders, by a
+/// summed-area table (kept in double precision, so the means do not drift on large photos).
+struct BoxMean {
     let height: Int
     let width: Int
     let radius: Int
 
-    public init(height: Int, width: Int, radius: Int) {
-        self.height = height
-        self.width = width
-        self.radius = radius
-    }
-
-    public func callAsFunction(_ values: [Double]) -> [Double] {
+    func callAsFunction(_ values: [Float]) -> [Float] {
         let stride = width + 1
         var table = [Double](repeating: 0, count: (height + 1) * stride)
         for y in 0..<height {
             var row = 0.0
             for x in 0..<width {
-                row += values[y * width + x]
+                row += Double(values[y * width + x])
                 table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row
             }
         }
-        var out = [Double](repeating: 0, count: height * width)
+        var out = [Float](repeating: 0, count: height * width)
         for y in 0..<height {
             let top = max(0, y - radius), bottom = min(height, y + radius + 1)
             for x in 0..<width {
                 let left = max(0, x - radius), right = min(width, x + radius + 1)
                 let sum = table[bottom * stride + right] - table[top * stride + right]
                     - table[bottom * stride + left] + table[top * stride + left]
-                out[y * width + x] = sum / Double((bottom - top) * (right - left))
+                out[y * width + x] = Float(sum / Double((bottom - top) * (right - left)))
             }
         }
         return out
