@@ -35,9 +35,11 @@ say "learn the effect 'warm' from two folders: X = photos, Y = the same photos w
 registry transform-photos --photos "$photos/train" --transform warm-grade -o "$out/warm-target"
 # Y holds X's photos edited, so crops are cut at the same places in both (--paired); Eq. 6
 # still finds each crop's neighbour in Y by search, on a 4 x 4 grid of the features (K = 1).
-# The bank acts on relu3_1, the level the demo decoder renders colour changes from.
+# The bank acts on relu3_1, the level the demo decoder renders colour changes from. A colour
+# effect asks for a guided change (fitted to the photo's colours in 65-px windows), which keeps
+# the photo's detail in the edit.
 registry train warm --backbone facelet-demo --source "$photos/train" --target "$out/warm-target" \
-    --paired --k 1 --neighbour-grid 4 --levels 3 --samples 128 --epochs 10 \
+    --paired --k 1 --neighbour-grid 4 --levels 3 --samples 128 --epochs 10 --guide-radius 32 \
     --description "Warm colour grade, learned from Debian's skimage photos" -o "$out/warm-1.fbk"
 registry publish "$out/warm-1.fbk"
 registry show warm

@@ -90,6 +90,9 @@ extension FaceletCommandLine {
             "strength": ["default": .number(manifest.strength.default),
                          "min": .number(manifest.strength.min),
                          "max": .number(manifest.strength.max)],
+            "guide": manifest.bank?.guide.map { guide -> JSONValue in
+                ["radius": .integer(guide.radius), "epsilon": .number(guide.epsilon)]
+            } ?? .null,
             "byte_size": .integer(Int(record.byteSize)),
             "created": .string(Format.time(record.created)),
             "tags": .strings(detail.tags),
@@ -126,6 +129,10 @@ extension FaceletCommandLine {
                 + levels.joined(separator: ", "))
         }
         head.add("strength", Format.strength(manifest.strength))
+        if let guide = manifest.bank?.guide {
+            head.add("guide", "guided change, radius \(guide.radius) px, ε "
+                + Format.number(guide.epsilon))
+        }
         head.add("size", Format.bytes(record.byteSize))
         head.add("created", Format.time(record.created))
         head.add("tags", detail.tags.isEmpty ? "-" : detail.tags.joined(separator: ", "))

@@ -79,6 +79,43 @@ import Testing
         #expect(bad.stderrLines.count == 1 && bad.stderrLines[0].contains("--paired"))
         #expect(!manager.fileExists(atPath: fixture.path("w2.fbk")))
     }
+
+    @Test func aGuidedChangeIsWrittenIntoTheBankAndShown() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone()
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: fixture.path("x"), withIntermediateDirectories: true)
+        try manager.copyItem(
+            atPath: CLIFixture.faces.appendingPathComponent("usnavy_grace_hopper.jpg").path,
+            toPath: fixture.path("x/usnavy_grace_hopper.jpg"))
+        _ = try fixture.json("transform-photos", "--photos", fixture.path("x"),
+                             "--transform", "warm-grade", "-o", fixture.path("y"))
+        let common = ["train", "warm", "--backbone", "vgg-narrow", "--source", fixture.path("x"),
+                      "--target", fixture.path("y"), "--paired", "--k", "1", "--samples", "4",
+                      "--epochs", "1"]
+        let trained = fixture.run(common + ["--guide-radius", "12", "--guide-epsilon", "0.004",
+                                            "-o", fixture.path("warm.fbk")])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        _ = try fixture.json("publish", fixture.path("warm.fbk"))
+        let guide = try #require(try fixture.json("show", "warm")["guide"] as? [String: Any])
+        #expect(guide["radius"] as? Int == 12 && guide["epsilon"] as? Double == 0.004)
+        let applied = fixture.run("apply", "warm",
+                                  CLIFixture.faces.appendingPathComponent(
+                                      "usnavy_grace_hopper.jpg").path,
+                                  "-o", fixture.path("out.png"))
+        #expect(applied.status == 0)
+
+        for (options, message) in [(["--guide-epsilon", "0.01"], "needs --guide-radius"),
+                                   (["--guide-radius", "0"], "--guide-radius"),
+                                   (["--guide-radius", "4", "--guide-epsilon", "3"],
+                                    "--guide-epsilon must be in (0, 1]")] {
+            let bad = fixture.run(common + options + ["-o", fixture.path("bad.fbk")])
+            #expect(bad.status == 2, "\(options)")
+            #expect(bad.stderrLines.count == 1 && bad.stderrLines[0].contains(message),
+                    "\(bad.stderrLines)")
+            #expect(!manager.fileExists(atPath: fixture.path("bad.fbk")))
+        }
+    }
 }
 
 /// `train-decoder` writes a backbone with the same encoder and a retrained decoder.
