@@ -19,18 +19,10 @@ public enum AffineColour {
         coefficients.data.withUnsafeBufferPointer { k in
             image.data.withUnsafeBufferPointer { x in
                 out.data.withUnsafeMutableBufferPointer { y in
-                    for n in 0..<image.n {
-                        let kBase = n * channels * plane
-                        let xBase = n * 3 * plane
-                        for i in 0..<3 {
-                            let yRow = xBase + i * plane
-                            let bRow = kBase + (9 + i) * plane
-                            for p in 0..<plane { y[yRow + p] = k[bRow + p] }
-                            for j in 0..<3 {
-                                let aRow = kBase + (3 * i + j) * plane
-                                let xRow = xBase + j * plane
-                                for p in 0..<plane { y[yRow + p] += k[aRow + p] * x[xRow + p] }
-                            }
+                    forEachRow(images: image.n, plane: plane) { row, offset, terms in
+                        for p in 0..<plane { y[row + p] = k[offset + p] }
+                        for (matrix, colour) in terms {
+                            for p in 0..<plane { y[row + p] += k[matrix + p] * x[colour + p] }
                         }
                     }
                 }
@@ -54,24 +46,33 @@ public enum AffineColour {
         outputGradient.data.withUnsafeBufferPointer { g in
             image.data.withUnsafeBufferPointer { x in
                 out.data.withUnsafeMutableBufferPointer { k in
-                    for n in 0..<image.n {
-                        let kBase = n * channels * plane
-                        let xBase = n * 3 * plane
-                        for i in 0..<3 {
-                            let gRow = xBase + i * plane
-                            let bRow = kBase + (9 + i) * plane
-                            for p in 0..<plane { k[bRow + p] = g[gRow + p] }
-                            for j in 0..<3 {
-                                let aRow = kBase + (3 * i + j) * plane
-                                let xRow = xBase + j * plane
-                                for p in 0..<plane { k[aRow + p] = g[gRow + p] * x[xRow + p] }
-                            }
+                    forEachRow(images: image.n, plane: plane) { row, offset, terms in
+                        for p in 0..<plane { k[offset + p] = g[row + p] }
+                        for (matrix, colour) in terms {
+                            for p in 0..<plane { k[matrix + p] = g[row + p] * x[colour + p] }
                         }
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Visits output row i of every image: the start of its plane in a `[N, 3, H, W]` tensor,
+    /// the start of b_i's plane in the coefficients, and for j = 0, 1, 2 the starts of A[i][j]'s
+    /// plane and of colour j's plane.
+    private static func forEachRow(images: Int, plane: Int,
+                                   _ body: (Int, Int, [(matrix: Int, colour: Int)]) -> Void) {
+        for n in 0..<images {
+            let coefficientBase = n * channels * plane
+            let imageBase = n * 3 * plane
+            for i in 0..<3 {
+                let terms = (0..<3).map { j in
+                    (matrix: coefficientBase + (3 * i + j) * plane, colour: imageBase + j * plane)
+                }
+                body(imageBase + i * plane, coefficientBase + (9 + i) * plane, terms)
+            }
+        }
     }
 
     private static func checkShapes(_ coefficients: Tensor, _ image: Tensor) {
