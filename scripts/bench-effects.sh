@@ -9,15 +9,17 @@
 #
 #   scripts/bench-effects.sh [BACKBONE]      # default: demo/facelet-demo-backbone.fbb
 #
-# Runs (all with 32 evaluation crops per held-out photo, seed 1):
+# Runs (all with 32 evaluation crops per held-out photo, seed 1 unless said):
 #   1. warm-grade, Y = T(X) as sets, K = 1, neighbours on a 4 x 4 grid, the bank on relu3_1,
 #      rendered with a guided change of radius 32 px (a colour effect's setting, as the demo's
-#      effect is trained)
+#      effect is trained); repeated with seeds 2-5 (other crops, another start for the bank),
+#      since one bank's figure varies by about +-0.06 from seed to seed: the bar is checked on
+#      the mean of the five
 #   2. the same without the guided change: reported
 #   3. shadow-lift (a local change where the photo is dark), the settings of 2
 #   4. bright-patch (a fixed ellipse in every crop), the settings of 2: reported, not in the bar
 #   5. warm-grade with train's defaults (Y = T of other crops, K = 100, all levels): reported
-# About 2 minutes on a quiet 2-core machine.
+# About 3.5 minutes on a quiet 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 backbone=${1:-demo/facelet-demo-backbone.fbb}
@@ -28,19 +30,23 @@ bin="$(swift build -c release --show-bin-path)/facelet-registry"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-common=(--backbone "$backbone" --photos "$photos/bench" --held-out 2 --eval-crops 32 --seed 1)
+common=(--backbone "$backbone" --photos "$photos/bench" --held-out 2 --eval-crops 32)
 learned=(--paired --k 1 --neighbour-grid 4 --levels 3 --samples 128 --epochs 10)
+# run NAME SEED [bench-effect options...]
 run() {
-    local name=$1
-    shift
-    echo "== $name: facelet-registry bench-effect ${common[*]} $*" >&2
-    "$bin" bench-effect "${common[@]}" "$@" --json >"$out/$name.json"
+    local name=$1 seed=$2
+    shift 2
+    echo "== $name: facelet-registry bench-effect ${common[*]} --seed $seed $*" >&2
+    "$bin" bench-effect "${common[@]}" --seed "$seed" "$@" --json >"$out/$name.json"
 }
-run warm-grade --transform warm-grade "${learned[@]}" --guide-radius 32
-run warm-grade-unguided --transform warm-grade "${learned[@]}"
-run shadow-lift --transform shadow-lift "${learned[@]}"
-run bright-patch --transform bright-patch "${learned[@]}"
-run warm-grade-defaults --transform warm-grade
+run warm-grade 1 --transform warm-grade "${learned[@]}" --guide-radius 32
+for seed in 2 3 4 5; do
+    run "warm-grade-seed$seed" "$seed" --transform warm-grade "${learned[@]}" --guide-radius 32
+done
+run warm-grade-unguided 1 --transform warm-grade "${learned[@]}"
+run shadow-lift 1 --transform shadow-lift "${learned[@]}"
+run bright-patch 1 --transform bright-patch "${learned[@]}"
+run warm-grade-defaults 1 --transform warm-grade
 
 python3 - "$out" <<'PY'
 import json, sys
@@ -77,14 +83,24 @@ for name in ["warm-grade", "warm-grade-unguided", "shadow-lift", "bright-patch",
     print(f"   PSNR: λ = 0 edit path {r['reconstruction']['edit_path_psnr']:.1f} dB, decoder "
           f"alone {alone(r)}")
 warm, shadow = load("warm-grade"), load("shadow-lift")
-facelet, mean = method(warm, "facelet"), method(warm, "global-mean")
+seeds = [warm] + [load(f"warm-grade-seed{seed}") for seed in range(2, 6)]
+closures = [method(r, "facelet")["closure"] for r in seeds]
+means = [method(r, "global-mean")["closure"] for r in seeds]
+oracles = [r["oracle_closure"] for r in seeds]
+average = sum(closures) / len(closures)
+print(f"\n== warm-grade with the guided change, seeds 1-5")
+print("   facelet closure λ=1: " + ", ".join(f"{c:.3f}" for c in closures)
+      + f"; mean {average:.3f}, range {min(closures):.3f} to {max(closures):.3f}")
+print("   global-mean: " + ", ".join(f"{c:.3f}" for c in means)
+      + "; oracle: " + ", ".join(f"{c:.3f}" for c in oracles))
 share = method(shadow, "facelet")["region_share"]
 psnr = warm["reconstruction"]["edit_path_psnr"]
 checks = [
-    (f"facelet closes >= 60 % of |x - T(x)| on held-out photos: {facelet['closure']:.3f}",
-     facelet["closure"] >= 0.6),
-    (f"facelet beats global-mean: {facelet['closure']:.3f} > {mean['closure']:.3f}",
-     facelet["closure"] > mean["closure"]),
+    (f"facelet closes >= 60 % of |x - T(x)| on held-out photos, mean of seeds 1-5: "
+     f"{average:.3f} (seed 1: {closures[0]:.3f})", average >= 0.6),
+    (f"facelet beats global-mean, every seed: facelet at least {min(closures):.3f}, "
+     f"global-mean at most {max(means):.3f}",
+     all(c > m for c, m in zip(closures, means))),
     (f"local T: >= 60 % of the heat-map mass inside the region: {share:.3f} "
      f"(the region covers {shadow['region_area']:.3f})", share >= 0.6),
     (f"reconstruction at λ = 0 >= 25 dB: {psnr:.1f} dB (decoder alone "

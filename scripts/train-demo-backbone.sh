@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Reproduces demo/facelet-demo-backbone.fbb (facelet-demo:2), the backbone the demo ships: a
+# Reproduces demo/facelet-demo-backbone.fbb (facelet-demo:3), the backbone the demo ships: a
 # quarter-width VGG-19 encoder with seeded random weights (no pretrained weights can be
-# downloaded here), output mode `difference`, and a decoder trained for it on the nine freely
-# licensed training photos of scripts/fetch-photos.sh, in five runs of `train-decoder`:
+# downloaded here) and a decoder trained for it on the nine freely licensed training photos of
+# scripts/fetch-photos.sh, in seven runs of `train-decoder`:
 #
-#   1. Eq. 4 (pixel loss + 0.1 x feature loss), 2000 steps from a seeded decoder
-#      (this alone was facelet-demo:1)
+#   1. Eq. 4 (pixel loss + 0.1 x feature loss), 2000 steps from a seeded decoder, output mode
+#      `difference` (this alone was facelet-demo:1)
 #   2. + the paired-edit term (mu 10), 2000 steps, learning rate 5e-4 decaying to 1e-4
 #   3. the same, 3000 steps, 3e-4 decaying to 9e-5
 #   4. the paired-edit term alone (pixel weight 0, omega 0), 300 steps at 3e-4
-#   5. the same, 3000 steps, 5e-4 decaying to 1e-4
+#   5. the same, 3000 steps, 5e-4 decaying to 1e-4 (this was facelet-demo:2)
+#   6. converted to output mode `affine-difference` (the decoder's three output channels become
+#      the offset of a per-pixel colour transform, so edits start out identical) and trained on
+#      the paired-edit term alone, 2500 steps, 5e-4 decaying to 1e-4
+#   7. the same, 4000 steps, 3e-4 decaying to 9e-5
 #
-# Runs 2-5 teach the decoder to render a shift of the features as the pixel change it stands
-# for, which is all a `difference` decoder is used for (docs/training.md). Batches of 8 crops of
-# 64 px throughout. About 65 minutes on 2 cores: runs 2-3 took 35 and runs 4-5 19 here with
-# other work on the machine; run 1 was timed at 10 on a quiet machine in an earlier session.
+# Runs 2-7 teach the decoder to render a shift of the features as the pixel change it stands
+# for, which is all a decoder that adds its output to the photo is used for (docs/training.md).
+# Batches of 8 crops of 64 px throughout. About 100 minutes on 2 cores: runs 2-3 took 35 and
+# runs 4-5 19 here with other work on the machine, run 1 was timed at 10 on a quiet machine;
+# runs 6 and 7 took 12 and 20 minutes on a quiet machine (2026-12-04).
 #
 #   scripts/train-demo-backbone.sh
 #
@@ -57,8 +62,10 @@ stage 4-edits "$work/3-pairs.fbb" 1 "$work/4-edits.fbb" --steps 300 --seed 13 \
     --edit-pairs 10 --pixel-weight 0 --omega 0 --learning-rate 0.0003
 stage 5-edits "$work/4-edits.fbb" 2 "$work/5-edits.fbb" --steps 3000 --seed 14 \
     --edit-pairs 10 --pixel-weight 0 --omega 0 --learning-rate 0.0005 --final-lr 0.2
-stage 6-affine "$work/5-edits.fbb" 3 demo/facelet-demo-backbone.fbb --steps 2500 --seed 15 \
+stage 6-affine "$work/5-edits.fbb" 3 "$work/6-affine.fbb" --steps 2500 --seed 15 \
     --output-mode affine-difference --edit-pairs 10 --pixel-weight 0 --omega 0 \
     --learning-rate 0.0005 --final-lr 0.2
+stage 7-affine "$work/6-affine.fbb" 3 demo/facelet-demo-backbone.fbb --steps 4000 --seed 16 \
+    --edit-pairs 10 --pixel-weight 0 --omega 0 --learning-rate 0.0003 --final-lr 0.3
 sum=$(sha256sum demo/facelet-demo-backbone.fbb | cut -d" " -f1)
 echo "wrote demo/facelet-demo-backbone.fbb (sha256 of the file: $sum)"
