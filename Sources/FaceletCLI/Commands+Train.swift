@@ -24,6 +24,9 @@ extension FaceletCommandLine {
                            help: "side of the square training crops (64, at most 256)"),
                 OptionSpec("paired", help: "the target folder holds the source photos after the "
                                + "effect (same names and sizes): cut Y's crops where X's are"),
+                OptionSpec("skip-unreadable",
+                           help: "skip photos that look like PNG/JPEG but cannot be decoded "
+                               + "(default: refuse the folder, naming them)"),
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
                 OptionSpec("guide-radius", value: "PX",
                            help: "render the effect with a guided change: fit it to the "
@@ -80,8 +83,13 @@ extension FaceletCommandLine {
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file (removed once the "
                                + "backbone is written)"),
+                OptionSpec("skip-unreadable",
+                           help: "skip photos that look like PNG/JPEG but cannot be decoded "
+                               + "(default: refuse the folder, naming them)"),
                 OptionSpec("name", value: "NAME", help: "package name (default: the backbone's)"),
-                OptionSpec("version", value: "V", help: "package version (default 1)"),
+                OptionSpec("version", value: "V",
+                           help: "package version (default: the backbone's version + 1 under its "
+                               + "name, 1 under a new --name)"),
                 OptionSpec("output", short: "o", value: "FILE", help: "the backbone file to write"),
             ],
             discussion: """
@@ -122,10 +130,11 @@ extension FaceletCommandLine {
         try Training.readLevels(arguments, backbone: backbone, into: &configuration)
         try configuration.validate()
         progress.step("reading photos")
+        let skip = arguments.flag("skip-unreadable")
         let source = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(sourceText)),
-                                       warn: { context.note($0) })
+                                       skipUnreadable: skip, warn: { context.note($0) })
         let target = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(targetText)),
-                                       warn: { context.note($0) })
+                                       skipUnreadable: skip, warn: { context.note($0) })
         let job = BankTrainingJob(backbone: backbone, configuration: configuration)
         let checkpoint = arguments.value("checkpoint").map {
             URL(fileURLWithPath: context.path($0))
@@ -200,6 +209,11 @@ extension FaceletCommandLine {
                                                   "--shifted-steps", allowingZero: true)
             ?? options.shiftedSteps
         let heldOutCount = try Training.count(arguments.value("held-out"), "--held-out") ?? 0
+        if arguments.value("output-mode") == OutputMode.affineDifference.rawValue,
+           options.editPairWeight <= 0 {
+            throw CLIError.usage("--output-mode affine-difference learns from paired edits "
+                                 + "only: give --edit-pairs above 0")
+        }
         let path = context.path(output)
         try context.requireFolder(of: path)
         if let checkpoint = arguments.value("checkpoint") {
@@ -210,7 +224,8 @@ extension FaceletCommandLine {
         defer { progress.finish() }
         let source = try Generate.backbonePackage(backboneText, context: context)
         let name = arguments.value("name") ?? source.manifest.name
-        let version = arguments.value("version") ?? "1"
+        let version = try arguments.value("version")
+            ?? Training.nextVersion(after: source.manifest, name: name)
         try Naming.validateName(name)
         try Naming.validateVersion(version)
         var backbone = arguments.flag("fresh")
@@ -228,6 +243,7 @@ extension FaceletCommandLine {
         }
         progress.step("reading photos")
         let all = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
+                                    skipUnreadable: arguments.flag("skip-unreadable"),
                                     warn: { context.note($0) })
         var photos = all
         var heldOut: PhotoSet?
@@ -299,21 +315,37 @@ enum Training {
         configuration.guide = try readGuide(arguments)
     }
 
+    /// The version a retrained backbone gets by default: under the starting backbone's name,
+    /// its version + 1 (the retrained decoder is new content, and versions are immutable);
+    /// under another name, 1.
+    static func nextVersion(after source: Manifest, name: String) throws -> String {
+        guard name == source.name else { return "1" }
+        guard let number = Int(source.version), number >= 0, number < Int.max else {
+            throw CLIError.usage("give --version: the starting backbone's version "
+                                 + "'\(source.version)' is not a whole number to count on from")
+        }
+        return String(number + 1)
+    }
+
     /// Reads `--guide-radius` and `--guide-epsilon` into a bank's guided change (nil when
     /// neither is given).
     static func readGuide(_ arguments: ParsedArguments) throws -> ChangeGuide? {
-        let radius = try count(arguments.value("guide-radius"), "--guide-radius")
+        let radiusText = arguments.value("guide-radius")
         let epsilonText = arguments.value("guide-epsilon")
-        guard let radius else {
+        guard let radiusText else {
             guard epsilonText == nil else {
                 throw CLIError.usage("--guide-epsilon needs --guide-radius")
             }
             return nil
         }
+        guard let radius = Int(radiusText) else {
+            throw CLIError.usage("--guide-radius needs a whole number of pixels in "
+                                 + "1-\(ChangeGuide.maximumRadius), got '\(radiusText)'")
+        }
         var guide = ChangeGuide(radius: radius, epsilon: 0.001)
         if let epsilonText {
             guard let epsilon = Double(epsilonText) else {
-                throw CLIError.usage("--guide-epsilon needs a number in (0, 1], got "
+                throw CLIError.usage("--guide-epsilon needs a number in [0.000001, 1], got "
                                      + "'\(epsilonText)'")
             }
             guide.epsilon = epsilon

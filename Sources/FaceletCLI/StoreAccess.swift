@@ -50,6 +50,15 @@ extension CommandContext {
               isFolder.boolValue else {
             throw CLIError.user("io", "cannot write \(path): folder \(folder.path) does not exist")
         }
+        var pathIsFolder: ObjCBool = false
+        if path.hasSuffix("/")
+            || (FileManager.default.fileExists(atPath: path, isDirectory: &pathIsFolder)
+                && pathIsFolder.boolValue) {
+            throw CLIError.user("io", "cannot write \(path): it is a folder; give a file name")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw CLIError.user("io", "cannot write \(path): folder \(folder.path) is not writable")
+        }
     }
 
     /// Writes `data` to `path` through a temporary file and a rename, so a reader never sees

@@ -99,6 +99,7 @@ public struct GuidedChange: Sendable, Equatable {
             let c22 = s00 * s11 - s01 * s01
             let scale = 1 / (s00 * c00 + s01 * c01 + s02 * c02)
             let inverse = [c00, c01, c02, c01, c11, c12, c02, c12, c22]
+            var window = [Float](repeating: 0, count: 12)
             for k in 0..<3 {
                 let muDelta = Double(meanDelta[k][p])
                 let covariance = (0..<3).map { i in
@@ -109,11 +110,17 @@ public struct GuidedChange: Sendable, Equatable {
                     let m = scale * (inverse[i * 3] * covariance[0]
                                      + inverse[i * 3 + 1] * covariance[1]
                                      + inverse[i * 3 + 2] * covariance[2])
-                    coefficients[i * 3 + k][p] = Float(m)
+                    window[i * 3 + k] = Float(m)
                     beta -= m * mu[i]
                 }
-                coefficients[9 + k][p] = Float(beta)
+                window[9 + k] = Float(beta)
             }
+            if !window.allSatisfy(\.isFinite) {
+                // A window whose fit overflowed (only possible below ChangeGuide's smallest
+                // epsilon) keeps its mean change, with no colour dependence.
+                window = [Float](repeating: 0, count: 9) + (0..<3).map { meanDelta[$0][p] }
+            }
+            for c in 0..<12 { coefficients[c][p] = window[c] }
         }
         products = []
         cross = []

@@ -62,7 +62,7 @@ public struct ChangeGuide: Codable, Sendable, Equatable {
     /// The window radius, in pixels of the photo (1...1024).
     public var radius: Int
     /// The ridge term added to each window's colour covariance, RGB in [0, 1] units
-    /// (finite, in (0, 1]).
+    /// (`minimumEpsilon`...1).
     public var epsilon: Double
 
     /// Makes a guide; `Manifest.validate()` checks the ranges.
@@ -73,6 +73,11 @@ public struct ChangeGuide: Codable, Sendable, Equatable {
 
     /// The largest radius accepted.
     public static let maximumRadius = 1024
+    /// The smallest ridge term accepted. The window statistics are single-precision means of
+    /// colours in [0, 1], exact to about 1e-7; a ridge term below that rounding lets the fit
+    /// of a window whose colours are (nearly) collinear, such as a grey or flat region, blow
+    /// its rounding errors up into huge coefficients.
+    public static let minimumEpsilon = 1e-6
 
     /// Checks the ranges.
     /// - Throws: `PackageError` `.badManifest`.
@@ -82,8 +87,8 @@ public struct ChangeGuide: Codable, Sendable, Equatable {
                                "bank.guide.radius must be 1-\(Self.maximumRadius) pixels",
                                context: ["bank.guide.radius": "\(radius)"])
         }
-        guard epsilon.isFinite, epsilon > 0, epsilon <= 1 else {
-            throw PackageError(.badManifest, "bank.guide.epsilon must be in (0, 1]",
+        guard epsilon.isFinite, epsilon >= Self.minimumEpsilon, epsilon <= 1 else {
+            throw PackageError(.badManifest, "bank.guide.epsilon must be in [0.000001, 1]",
                                context: ["bank.guide.epsilon": "\(epsilon)"])
         }
     }

@@ -105,7 +105,7 @@ public struct PhotoSet: Sendable {
             if !skipUnreadable {
                 throw TrainingError(.unreadablePhoto, "\(unreadable.count) photo(s) could not "
                     + "be decoded: " + unreadable.joined(separator: "; ")
-                    + ". Remove or replace them, or skip them explicitly",
+                    + ". Remove or replace them, or skip them (--skip-unreadable)",
                     path: folder.path)
             }
             for entry in unreadable {

@@ -82,6 +82,11 @@ final class CLIFixture {
 
     /// Runs a command that must succeed with `--json` and returns its object.
     func json(_ args: String...) throws -> [String: Any] {
+        try json(args)
+    }
+
+    /// Runs a command that must succeed with `--json` (see `json(_:...)`).
+    func json(_ args: [String]) throws -> [String: Any] {
         let result = run(args + ["--json"])
         guard result.status == 0 else {
             throw FixtureError("\(args.joined(separator: " ")) failed (\(result.status)): "

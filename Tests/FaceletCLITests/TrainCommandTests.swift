@@ -106,9 +106,12 @@ import Testing
         #expect(applied.status == 0)
 
         for (options, message) in [(["--guide-epsilon", "0.01"], "needs --guide-radius"),
-                                   (["--guide-radius", "0"], "--guide-radius"),
+                                   (["--guide-radius", "0"], "--guide-radius must be 1-1024"),
+                                   (["--guide-radius", "1.5"], "--guide-radius needs a whole"),
                                    (["--guide-radius", "4", "--guide-epsilon", "3"],
-                                    "--guide-epsilon must be in (0, 1]")] {
+                                    "--guide-epsilon must be in [0.000001, 1]"),
+                                   (["--guide-radius", "4", "--guide-epsilon", "1e-20"],
+                                    "--guide-epsilon must be in [0.000001, 1]")] {
             let bad = fixture.run(common + options + ["-o", fixture.path("bad.fbk")])
             #expect(bad.status == 2, "\(options)")
             #expect(bad.stderrLines.count == 1 && bad.stderrLines[0].contains(message),
@@ -168,6 +171,48 @@ import Testing
         #expect(nothing.stderrLines.count == 1
                     && nothing.stderrLines[0].contains("nothing to train"))
         #expect(!FileManager.default.fileExists(atPath: fixture.path("none.fbb")))
+    }
+
+    @Test func aRetrainedBackboneCountsOnFromItsVersion() throws {
+        let fixture = try CLIFixture()
+        try fixture.storeWithBackbone(outputMode: "difference")
+        try FileManager.default.createDirectory(atPath: fixture.path("photos"),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: CLIFixture.faces.appendingPathComponent("usnavy_grace_hopper.jpg").path,
+            toPath: fixture.path("photos/hopper.jpg"))
+        let common = ["train-decoder", "--backbone", "vgg-narrow", "--photos",
+                      fixture.path("photos"), "--steps", "1", "--batch", "1"]
+        // Under the same name the version counts on, so the result publishes beside its start.
+        let trained = try fixture.json(common + ["-o", fixture.path("next.fbb")])
+        #expect(trained["name"] as? String == "vgg-narrow" && trained["version"] as? String == "2")
+        _ = try fixture.json("publish", fixture.path("next.fbb"))
+        #expect(try fixture.json("show", "vgg-narrow")["version"] as? String == "2")
+
+        // Refused before any work: a colour-transform decoder without paired edits (a usage
+        // error), and an output path that is a folder.
+        let noPairs = fixture.run(common + ["--output-mode", "affine-difference",
+                                            "-o", fixture.path("affine.fbb")])
+        #expect(noPairs.status == 2)
+        #expect(noPairs.stderrLines.count == 1
+                    && noPairs.stderrLines[0].contains("give --edit-pairs above 0"))
+        let folder = fixture.run(common + ["-o", fixture.path("photos")])
+        #expect(folder.status == 1)
+        #expect(folder.stderrLines.count == 1 && folder.stderrLines[0].contains("it is a folder"))
+
+        // A photo that claims to be a PNG but is cut short: refused by name, or skipped on
+        // request.
+        let png = try Data(contentsOf: CLIFixture.faces.appendingPathComponent(
+            "nasa_eileen_collins_astronaut.png"))
+        try png.prefix(200).write(to: URL(fileURLWithPath: fixture.path("photos/cut.png")))
+        let refused = fixture.run(common + ["-o", fixture.path("cut.fbb")])
+        #expect(refused.status == 1)
+        #expect(refused.stderrLines.count == 1 && refused.stderrLines[0].contains("cut.png")
+                    && refused.stderrLines[0].contains("--skip-unreadable"))
+        let skipped = fixture.run(common + ["--skip-unreadable", "-o", fixture.path("cut.fbb")])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("skipping cut.png"))
+        #expect(FileManager.default.fileExists(atPath: fixture.path("cut.fbb")))
     }
 }
 

@@ -128,6 +128,43 @@ import Testing
         #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
+    /// A grey photo, half black and half white: its colours are collinear, so each window's
+    /// covariance is singular but for the ridge term, and a constant change must stay constant.
+    static func greyHalves() -> (guide: Tensor, change: Tensor, offset: [Float]) {
+        let (height, width) = (12, 16)
+        var guide = Tensor(zeros: [1, 3, height, width])
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in width / 2..<width { guide.data[(c * height + y) * width + x] = 1 }
+            }
+        }
+        let offset: [Float] = [0.12, -0.05, 0.03]
+        var change = Tensor(zeros: guide.shape)
+        for c in 0..<3 {
+            for p in 0..<height * width { change.data[c * height * width + p] = offset[c] }
+        }
+        return (guide, change, offset)
+    }
+
+    @Test func theSmallestEpsilonKeepsAConstantChangeOnCollinearColours() {
+        let (guide, change, _) = Self.greyHalves()
+        let filtered = GuidedChange(radius: 3, epsilon: ChangeGuide.minimumEpsilon)(change,
+                                                                                     guide: guide)
+        let worst = zip(filtered.data, change.data).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-3, "largest difference \(worst)")
+    }
+
+    @Test func aWindowWhoseFitOverflowsKeepsItsMeanChange() {
+        // Below the manifest's smallest epsilon (only reachable through this type directly)
+        // the fit of these windows overflows; each keeps its mean change instead of writing
+        // infinities that would clamp to black.
+        let (guide, change, _) = Self.greyHalves()
+        let filtered = GuidedChange(radius: 3, epsilon: 1e-300)(change, guide: guide)
+        #expect(filtered.data.allSatisfy { $0.isFinite })
+        let worst = zip(filtered.data, change.data).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-3, "largest difference \(worst)")
+    }
+
     @Test func aZeroChangeStaysExactlyZero() {
         let guide = Self.random([1, 3, 8, 8], seed: 4)
         let filtered = GuidedChange(radius: 3, epsilon: 0.01)(Tensor(zeros: guide.shape),
@@ -178,7 +215,8 @@ import Testing
         #expect(try unguided.applying(guided).render(strength: strength) == rendered)
     }
 
-    @Test(arguments: [(0, 0.001), (1025, 0.001), (4, 0.0), (4, -1.0), (4, 2.0), (4, Double.nan)])
+    @Test(arguments: [(0, 0.001), (1025, 0.001), (4, 0.0), (4, -1.0), (4, 2.0), (4, Double.nan),
+                       (4, 1e-7), (4, 1e-20)])
     func aBankGuideOutsideItsRangesIsRefused(radius: Int, epsilon: Double) throws {
         var manifest = Manifest(kind: .bank, name: "warm", version: "1",
                                 backbone: try Digest(parsing: String(repeating: "ab", count: 32)),
