@@ -184,6 +184,15 @@ public struct Manifest: Codable, Sendable, Equatable {
         do {
             return try JSONDecoder().decode(Manifest.self, from: json)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               (try? JSONSerialization.jsonObject(with: json)) != nil {
+                // Foundation reports a number its field cannot hold (1.5 or 1e300 for a whole
+                // number) as invalid JSON at the top level; the JSON itself parses.
+                throw PackageError(.badManifest,
+                                   "the manifest does not match docs/format.md: a number does "
+                                   + "not fit its field (a fraction or an out-of-range number "
+                                   + "where a whole number is expected)")
+            }
             throw PackageError(.badManifest,
                                "the manifest does not match docs/format.md: "
                                + DecodingProblem.describe(error))

@@ -44,6 +44,28 @@ import Testing
         #expect(manifest.backbone?.hex == String(repeating: "4f", count: 32))
     }
 
+    @Test func aFractionWhereAWholeNumberBelongsIsNamedAsSuch() throws {
+        let text = """
+            {"kind": "bank", "name": "warm", "version": "1", "description": "",
+             "backbone": "sha256:\(String(repeating: "4f", count: 32))", "levels": ["relu3_1"],
+             "strength": {"default": 1.0, "min": -1.0, "max": 2.0},
+             "bank": {"padding": ["zero", "zero", "zero"], "guide": {"radius": 1.5,
+                      "epsilon": 0.001}},
+             "provenance": {}, "tensors": {}}
+            """
+        #expect {
+            _ = try Manifest.decode(Data(text.utf8))
+        } throws: { error in
+            let error = error as? PackageError
+            return error?.code == .badManifest
+                && error?.message.contains("a number does not fit its field") == true
+        }
+        // The same manifest with a whole radius decodes.
+        let whole = try Manifest.decode(Data(text.replacingOccurrences(of: "1.5",
+                                                                       with: "12").utf8))
+        #expect(whole.bank?.guide?.radius == 12)
+    }
+
     @Test(arguments: [
         ("kind", "{\"name\":\"a\"}"),
         ("digest", "{\"kind\":\"bank\",\"name\":\"a\",\"version\":\"1\",\"description\":\"\","
