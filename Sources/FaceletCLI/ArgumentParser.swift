@@ -173,6 +173,16 @@ enum ArgumentParser {
         return parsed
     }
 
+    /// Whether `word` names one of `specs` (`--name`, `--name=…`, `-x`, `-x…`).
+    private static func isKnownOption(_ word: String, specs: [OptionSpec]) -> Bool {
+        guard word.hasPrefix("-"), word != "-", word != "--", !isNumber(word) else { return false }
+        if word.hasPrefix("--") {
+            let name = word.dropFirst(2).split(separator: "=", maxSplits: 1).first.map(String.init)
+            return specs.contains { $0.name == name }
+        }
+        return specs.contains { $0.short != nil && $0.short == word.dropFirst().first }
+    }
+
     /// Reads the option at `args[index]` (and its value) into `parsed`; returns the next index.
     private static func consumeOption(_ args: [String], at index: Int, specs: [OptionSpec],
                                       into parsed: inout ParsedArguments,
@@ -220,7 +230,9 @@ enum ArgumentParser {
             parsed.allValues[spec.name, default: []].append(inlineValue)
             return index + 1
         }
-        guard index + 1 < args.count else {
+        // The next word is this option's value unless it is one of the command's own options
+        // (`--output-mode -o x.fbb` forgot the mode); a number such as -1 is a value.
+        guard index + 1 < args.count, !isKnownOption(args[index + 1], specs: specs) else {
             throw .usage("\(context)option --\(spec.name) needs a value \(spec.valueName ?? "")")
         }
         parsed.values[spec.name] = args[index + 1]

@@ -52,6 +52,8 @@ import Testing
         (["beard"], "missing argument INPUT"),
         (["beard", "in.png", "extra"], "unexpected argument 'extra'"),
         (["beard", "in.png", "-o"], "option --output needs a value"),
+        (["beard", "in.png", "--strength", "-o", "x.png"], "option --strength needs a value"),
+        (["beard", "in.png", "-o", "--quiet"], "option --output needs a value"),
         (["beard", "in.png", "--quiet=yes"], "option --quiet takes no value"),
     ])
     func rejectsBadCommandLinesAsUsageErrors(args: [String], fragment: String) {
