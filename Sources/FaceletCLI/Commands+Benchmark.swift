@@ -82,6 +82,9 @@ extension FaceletCommandLine {
             },
             log: { progress.step($0) })
         progress.finish()
+        // --json carries them in `warnings`; a terminal or a log should see them too (the
+        // photo folder's were noted as they were met).
+        result.warnings.dropFirst(photos.warnings.count).forEach { context.note($0) }
 
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
