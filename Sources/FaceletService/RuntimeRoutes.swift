@@ -61,6 +61,8 @@ struct RuntimeRoutes: Sendable {
              "resident_bytes": effect.residentBytes, "levels": effect.bank.levels,
              "strength": ["default": effect.strength.default, "min": effect.strength.min,
                           "max": effect.strength.max],
+             "guide": effect.bank.guide.map { ["radius": $0.radius, "epsilon": $0.epsilon] }
+                 ?? NSNull(),
              "source": effect.source,
              "installed_at": ISO8601DateFormatter().string(from: effect.installedAt)]
         }

@@ -134,6 +134,7 @@ struct ServerTests {
         #expect(first["name"] as? String == "smile" && first["version"] as? String == "10")
         let bytes = try #require(served.runtime.effect(named: "smile")?.residentBytes)
         #expect(first["resident_bytes"] as? Int == bytes)
+        #expect(first["guide"] is NSNull)  // the served bank asks for no guided change
 
         let metrics = try served.client.send("GET", "/metrics")
         #expect(metrics.status == 200)
