@@ -258,9 +258,10 @@ public struct BankTrainingJob {
                     + "edited twin in the target folder (found \(y.name) in its place)")
             }
             guard x.image.width == y.image.width, x.image.height == y.image.height else {
-                throw TrainingError(.invalidOption, "--paired: \(x.name) and \(y.name) differ "
-                    + "in shape (\(x.image.width)×\(x.image.height) and "
-                    + "\(y.image.width)×\(y.image.height) at the working size)")
+                throw TrainingError(.invalidOption, "--paired: source photo \(x.name) is "
+                    + "\(x.image.width)×\(x.image.height) at the working size and its target "
+                    + "\(y.name) \(y.image.width)×\(y.image.height); a target must have its "
+                    + "source's shape")
             }
         }
     }

@@ -162,7 +162,7 @@ import Testing
                                          : photo.image)
         })
         for (target, mentions) in [(fewer, "as many"), (renamed, "other.png"),
-                                   (resized, "differ in shape")] {
+                                   (resized, "a target must have its source's shape")] {
             let error = #expect(throws: TrainingError.self) {
                 try BankTrainingJob.checkPaired(source: source, target: target)
             }
