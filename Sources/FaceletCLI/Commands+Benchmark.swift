@@ -36,9 +36,7 @@ extension FaceletCommandLine {
                 OptionSpec("seed", value: "S", help: "random seed (1)"),
                 OptionSpec("paired", help: "Y = T of the very crops of X (default: T of other "
                                + "crops of the same photos, unpaired)"),
-                OptionSpec("skip-unreadable",
-                           help: "skip photos that look like PNG/JPEG but cannot be decoded "
-                               + "(default: refuse the folder, naming them)"),
+                Training.skipUnreadableOption,
             ],
             discussion: """
                 X = crops of the training photos, Y = T(X) for a fixed photo transform T. Each \
@@ -70,9 +68,7 @@ extension FaceletCommandLine {
         let backbone = try Backbone(package: Generate.backbonePackage(backboneText,
                                                                       context: context))
         try Training.readLevels(arguments, backbone: backbone, into: &options.training)
-        let photos = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
-                                       skipUnreadable: arguments.flag("skip-unreadable"),
-                                       warn: { context.note($0) })
+        let photos = try Training.loadPhotos(photosText, arguments, context: context)
         let result = try EffectBenchmark.run(
             backbone: backbone, photos: photos, transform: transform, options: options,
             progress: { step in

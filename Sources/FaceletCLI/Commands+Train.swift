@@ -24,9 +24,7 @@ extension FaceletCommandLine {
                            help: "side of the square training crops (64, at most 256)"),
                 OptionSpec("paired", help: "the target folder holds the source photos after the "
                                + "effect (same names and sizes): cut Y's crops where X's are"),
-                OptionSpec("skip-unreadable",
-                           help: "skip photos that look like PNG/JPEG but cannot be decoded "
-                               + "(default: refuse the folder, naming them)"),
+                Training.skipUnreadableOption,
                 OptionSpec("epochs", value: "E", help: "Adam epochs (30)"),
                 OptionSpec("guide-radius", value: "PX",
                            help: "render the effect with a guided change: fit it to the "
@@ -83,9 +81,7 @@ extension FaceletCommandLine {
                 OptionSpec("checkpoint", value: "FILE",
                            help: "resume from / save progress to this file (removed once the "
                                + "backbone is written)"),
-                OptionSpec("skip-unreadable",
-                           help: "skip photos that look like PNG/JPEG but cannot be decoded "
-                               + "(default: refuse the folder, naming them)"),
+                Training.skipUnreadableOption,
                 OptionSpec("name", value: "NAME", help: "package name (default: the backbone's)"),
                 OptionSpec("version", value: "V",
                            help: "package version (default: the backbone's version + 1 under its "
@@ -130,11 +126,8 @@ extension FaceletCommandLine {
         try Training.readLevels(arguments, backbone: backbone, into: &configuration)
         try configuration.validate()
         progress.step("reading photos")
-        let skip = arguments.flag("skip-unreadable")
-        let source = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(sourceText)),
-                                       skipUnreadable: skip, warn: { context.note($0) })
-        let target = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(targetText)),
-                                       skipUnreadable: skip, warn: { context.note($0) })
+        let source = try Training.loadPhotos(sourceText, arguments, context: context)
+        let target = try Training.loadPhotos(targetText, arguments, context: context)
         let job = BankTrainingJob(backbone: backbone, configuration: configuration)
         let checkpoint = arguments.value("checkpoint").map {
             URL(fileURLWithPath: context.path($0))
@@ -242,9 +235,7 @@ extension FaceletCommandLine {
             throw CLIError.usage("--output-mode must be affine-difference, got '\(other)'")
         }
         progress.step("reading photos")
-        let all = try PhotoSet.load(folder: URL(fileURLWithPath: context.path(photosText)),
-                                    skipUnreadable: arguments.flag("skip-unreadable"),
-                                    warn: { context.note($0) })
+        let all = try Training.loadPhotos(photosText, arguments, context: context)
         var photos = all
         var heldOut: PhotoSet?
         if heldOutCount > 0 {
@@ -313,6 +304,21 @@ enum Training {
             ?? configuration.training.epochs
         configuration.training.seed = try Generate.seed(arguments.value("seed"))
         configuration.guide = try readGuide(arguments)
+    }
+
+    /// `--skip-unreadable`, shared by the commands that read photo folders.
+    static let skipUnreadableOption = OptionSpec(
+        "skip-unreadable",
+        help: "skip photos that look like PNG/JPEG but cannot be decoded (default: refuse the "
+            + "folder, naming them)")
+
+    /// Reads a photo folder, noting skipped files as they are met, and skipping undecodable
+    /// photos when `--skip-unreadable` is given.
+    static func loadPhotos(_ folder: String, _ arguments: ParsedArguments,
+                           context: CommandContext) throws -> PhotoSet {
+        try PhotoSet.load(folder: URL(fileURLWithPath: context.path(folder)),
+                          skipUnreadable: arguments.flag("skip-unreadable"),
+                          warn: { context.note($0) })
     }
 
     /// The version a retrained backbone gets by default: under the starting backbone's name,
